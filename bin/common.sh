@@ -73,7 +73,7 @@ CONF
 	echo "shared_preload_libraries = 'pg_cron'" >>"$dir/data/postgresql.conf"
 	"${as[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
 		restart >/dev/null || { cat "$dir/server.log" >&2; rm -rf "$dir"; return 1; }
-	export INV_CLUSTER_DIR=$dir INV_BINDIR=$bindir
+	export INV_CLUSTER_DIR=$dir INV_BINDIR=$bindir INV_TOP PG_CONFIG
 	export PATH="$bindir:$PATH"
 	rc=0
 	"$@" || rc=$?
