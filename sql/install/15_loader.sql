@@ -105,8 +105,10 @@ BEGIN
     FROM inventory.organizations WHERE code = p_org_code;
 
     -- a second import in the same transaction replaces the work tables
-    DROP TABLE IF EXISTS pg_temp.retail_parsed, pg_temp.retail_moves,
-        pg_temp.retail_lots;
+    IF pg_catalog.to_regclass('pg_temp.retail_parsed') IS NOT NULL THEN
+        DROP TABLE pg_temp.retail_parsed, pg_temp.retail_moves,
+            pg_temp.retail_lots;
+    END IF;
     TRUNCATE inventory.retail_import_rejects;
     SELECT count(*) INTO rows_read FROM inventory.retail_import_raw;
 
