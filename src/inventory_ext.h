@@ -77,4 +77,14 @@ extern bool inv_try_advisory_xact_lock(int32 key2);
  */
 extern bool inv_spi_exec_ddl_retry(const char *sql, const char *what);
 
+/* Cursors for large results (spi_util.c); SPI must be connected. */
+extern Portal inv_spi_cursor_open(const char *sql, int nargs,
+								  const Oid *argtypes, const Datum *values,
+								  const bool *isnull, bool read_only);
+extern uint64 inv_spi_cursor_fetch(Portal portal, long count);
+extern void inv_spi_cursor_close(Portal portal);
+
+/* Reorder analysis (reorder.c) */
+extern double inv_reorder_normal_quantile(double p);
+
 #endif							/* INVENTORY_EXT_H */

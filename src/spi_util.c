@@ -303,3 +303,46 @@ inv_spi_exec_ddl_retry(const char *sql, const char *what)
 	}
 	return false;
 }
+
+/*
+ * inv_spi_cursor_open
+ *		Open a cursor on one statement with bound parameters, for results
+ *		too large to materialize at once.  Read it with inv_spi_cursor_fetch
+ *		and close it with inv_spi_cursor_close.  SPI must be connected.
+ */
+Portal
+inv_spi_cursor_open(const char *sql, int nargs, const Oid *argtypes,
+					const Datum *values, const bool *isnull, bool read_only)
+{
+	Portal		portal;
+
+	elog(DEBUG2, "inventory_ext: %s", sql);
+	portal = SPI_cursor_open_with_args(NULL, sql, nargs, (Oid *) argtypes,
+									   (Datum *) values,
+									   spi_nulls(nargs, isnull), read_only, 0);
+	if (portal == NULL)
+		elog(ERROR, "SPI_cursor_open failed: %s for: %s",
+			 SPI_result_code_string(SPI_result), sql);
+	return portal;
+}
+
+/*
+ * inv_spi_cursor_fetch
+ *		Fetch up to count rows into SPI_tuptable, for the getters, freeing
+ *		the previous result first; returns the number of rows (0 at the
+ *		end).  Values read from the previous batch are no longer valid.
+ */
+uint64
+inv_spi_cursor_fetch(Portal portal, long count)
+{
+	if (SPI_tuptable != NULL)
+		SPI_freetuptable(SPI_tuptable);
+	SPI_cursor_fetch(portal, true, count);
+	return SPI_processed;
+}
+
+void
+inv_spi_cursor_close(Portal portal)
+{
+	SPI_cursor_close(portal);
+}
