@@ -24,7 +24,10 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 REGRESS = \
 	schema \
 	ledger \
-	loader
+	loader \
+	summary \
+	scheduling \
+	privileges
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 ISOLATION = $(basename $(notdir $(wildcard test/specs/*.spec)))

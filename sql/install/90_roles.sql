@@ -95,10 +95,14 @@ BEGIN
         IF v_table.has_org THEN
             v_check := 'org_id OPERATOR(pg_catalog.=) (SELECT inventory.current_org_id())';
         ELSIF v_table.relname IN ('lots', 'allocations') THEN
-            v_check := 'EXISTS (SELECT 1 FROM inventory.products p
-                        WHERE p.product_id OPERATOR(pg_catalog.=) product_id
-                          AND p.org_id OPERATOR(pg_catalog.=)
-                              (SELECT inventory.current_org_id()))';
+            -- the outer column must be qualified: inside the subquery a
+            -- bare product_id would be the product's own
+            v_check := format(
+                'EXISTS (SELECT 1 FROM inventory.products p
+                 WHERE p.product_id OPERATOR(pg_catalog.=) %I.product_id
+                   AND p.org_id OPERATOR(pg_catalog.=)
+                       (SELECT inventory.current_org_id()))',
+                v_table.relname);
         ELSE
             CONTINUE;
         END IF;
