@@ -43,6 +43,33 @@ AS $$
 $$;
 
 /*
+ * cron_settings() -> (preloaded, database_name)
+ *
+ * Whether pg_cron is in shared_preload_libraries, and its
+ * cron.database_name (NULL when unset).  SECURITY DEFINER because both
+ * settings are readable only by superusers and pg_read_all_settings; it
+ * reveals nothing else.
+ */
+CREATE FUNCTION inventory.cron_settings(
+    OUT preloaded boolean,
+    OUT database_name text)
+RETURNS record
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT EXISTS (
+               SELECT 1
+               FROM pg_catalog.regexp_split_to_table(
+                        pg_catalog.current_setting('shared_preload_libraries'),
+                        '\s*,\s*') AS lib(name)
+               WHERE pg_catalog.btrim(lib.name, ' "')
+                     IN ('pg_cron', '$libdir/pg_cron')),
+           pg_catalog.current_setting('cron.database_name', true)
+$$;
+
+/*
  * cron_readiness() -> (ready, sqlstate, message, hint)
  *
  * Whether pg_cron can schedule jobs for this database, and if not, the
@@ -61,16 +88,12 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_db text := pg_catalog.current_database();
+    v_settings record;
     v_cron_db text;
 BEGIN
     ready := false;
-    IF NOT EXISTS (
-        SELECT 1
-        FROM pg_catalog.regexp_split_to_table(
-                 pg_catalog.current_setting('shared_preload_libraries'),
-                 '\s*,\s*') AS lib(name)
-        WHERE pg_catalog.btrim(lib.name, ' "') IN ('pg_cron', '$libdir/pg_cron'))
-    THEN
+    v_settings := inventory.cron_settings();
+    IF NOT v_settings.preloaded THEN
         sqlstate := '55000';
         message := 'pg_cron is not loaded';
         hint := pg_catalog.format(
@@ -79,7 +102,7 @@ BEGIN
         RETURN;
     END IF;
 
-    v_cron_db := pg_catalog.current_setting('cron.database_name', true);
+    v_cron_db := v_settings.database_name;
     IF COALESCE(v_cron_db, 'postgres') <> v_db THEN
         sqlstate := '0A000';
         message := pg_catalog.format(
