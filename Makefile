@@ -25,7 +25,10 @@ REGRESS = \
 	schema \
 	ledger \
 	loader \
-	reorder
+	reorder \
+	summary \
+	scheduling \
+	privileges
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 ISOLATION = $(basename $(notdir $(wildcard test/specs/*.spec)))
