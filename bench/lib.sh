@@ -46,10 +46,11 @@ landed() {
 
 # Results: one line per measurement, one per row description, and one per
 # status note, read back by bench/report.sql.
-# describe ROW "measure" unit "anchor" "ours" ["floor"]
+# describe ROW "measure" unit "anchor" "ours" ["floor" [lower|higher]]
+# (the last: which way is better, lower by default)
 describe() {
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "${6:-}" \
-		>>"$BENCH_WORK/rows.tsv"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "${6:-}" \
+		"${7:-lower}" >>"$BENCH_WORK/rows.tsv"
 }
 # rec ROW VARIANT RUN VALUE   (VARIANT: anchor, ours or floor)
 rec() {
