@@ -187,18 +187,18 @@ SQL
 # materialized view until a full concurrent refresh ends (its time, the
 # least staleness a reader sees), the incremental summary zero (checked:
 # the written products' rows equal their lots right after the commit).
-# 7b: what the incremental summary costs writers: 500 single-movement
+# 7b: what the incremental summary costs writers: 200 single-movement
 # statements with its triggers vs with them disabled.
 row7() {
 	local r v ms lots
 	describe 7a "summary staleness after a write" ms \
 		"matview: REFRESH CONCURRENTLY" "incremental stock_summary"
-	describe 7b "500 single-row movements: write overhead" ms \
+	describe 7b "200 single-row movements: write overhead" ms \
 		"lots without summary triggers" "with incremental summary triggers"
 	landed $BDB refresh_summary check_stock_summary || {
 		note 7a "not landed (refresh_summary)"; note 7b "not landed"; return 0; }
 	q $BDB <<'SQL' >/dev/null
--- movements(tag): 500 receipts of 1 on lots of 500 products, one
+-- movements(tag): 200 receipts of 1 on lots of 200 products, one
 -- statement each, as applications record them
 CREATE FUNCTION bench.movements(p_tag text)
 RETURNS void LANGUAGE plpgsql AS $$
@@ -206,8 +206,8 @@ DECLARE
     l bigint;
 BEGIN
     FOR l IN SELECT lm.lot_id FROM bench.lotmap lm, bench.params p
-             WHERE lm.k = 0 AND lm.rank % (p.n_products / 500) = 0
-             ORDER BY lm.rank LIMIT 500 LOOP
+             WHERE lm.k = 0 AND lm.rank % (p.n_products / 200) = 0
+             ORDER BY lm.rank LIMIT 200 LOOP
         PERFORM inventory.record_movement(l, 'receipt', 1, p_tag || l);
     END LOOP;
 END $$;

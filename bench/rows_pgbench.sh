@@ -16,7 +16,7 @@ row5() {
 		note 5a "ours not landed (allocate, release_allocation)"
 		note 5b "ours not landed (allocate, release_allocation)"; }
 	q postgres -c "CREATE DATABASE $TDB" >/dev/null
-	pgbench -i -q -s "$TPCB_SCALE" $TDB >"$BENCH_WORK/pgbench_init.log" 2>&1 || {
+	pgbench -i -q -I dtGvp -s "$TPCB_SCALE" $TDB >"$BENCH_WORK/pgbench_init.log" 2>&1 || {
 		note 5a "pgbench -i failed"; return 1; }
 	read -r pmin pmax < <(q $BDB -F ' ' -c "SELECT min(product_id), max(product_id) FROM bench.productmap")
 	for r in $(seq 1 "$RUNS"); do
