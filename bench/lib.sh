@@ -83,7 +83,8 @@ bench_pgbench() {
 	tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)
 	failed=$(echo "$out" | sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p')
 	if [ $rc -ne 0 ] || [ -z "$tps" ] || [ "${failed:-0}" != 0 ]; then
-		echo "$out" | tail -5 >&2
+		{ echo "$out" | grep -iE 'error|abort' | sort | uniq -c | sort -rn | head -5
+		  echo "$out" | tail -3; } >&2
 		return 1
 	fi
 	echo "$tps $(p99 "$dir"/log*)"

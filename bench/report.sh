@@ -28,16 +28,18 @@ awk -F '\t' -v csv="$CSV" -v cores="${BENCH_CORES:-}" -v pgv="${BENCH_PGVERSION:
 		print "row,measure,unit,better,anchor,anchor_median,ours,ours_median,ratio_ours_to_anchor,floor,floor_median,runs,note,cores,postgresql,pg_partman,mode,scale,seed,ledger_rows,date" > csv
 		printf "inventory_ext bench: %s (scale %s, seed %s, %s ledger rows), %s runs per variant, medians\n", mode, scale, seed, ledger, runs
 		printf "PostgreSQL %s, pg_partman %s, %s cores, %s, %s s\n\n", pgv, partman, cores, when, secs
-		printf "%-4s %-56s %-6s %12s %12s %11s %10s\n", "row", "measure", "unit", "anchor", "ours", "ours/anchor", "floor"
+		printf "%-4s %-56s %-6s %12s %12s %11s %10s %4s\n", "row", "measure", "unit", "anchor", "ours", "ours/anchor", "floor", "runs"
 		for (i = 1; i <= nr; i++) {
 			id = ids[i]
 			a = med[id, "anchor"]; o = med[id, "ours"]; f = med[id, "floor"]
-			n = cnt[id, "ours"] + 0; if (cnt[id, "anchor"] + 0 > n) n = cnt[id, "anchor"] + 0
+			# runs behind the medians: the fewer of anchor and ours
+			n = cnt[id, "ours"] + 0; na = cnt[id, "anchor"] + 0
+			if (n == 0 || (na > 0 && na < n)) n = na
 			if (o == "" && notes[id] ~ /not landed/) { os = "not landed"; ratio = "" }
 			else if (o == "") { os = "failed"; ratio = "" }
 			else { os = fmt(o); ratio = (a != "" && a + 0 != 0) ? sprintf("%.3f", o / a) : "" }
-			printf "%-4s %-56s %-6s %12s %12s %11s %10s\n", id, substr(measure[id], 1, 56), unit[id],
-				(a == "" ? "-" : fmt(a)), os, (ratio == "" ? "-" : ratio "x"), (f == "" ? "" : fmt(f))
+			printf "%-4s %-56s %-6s %12s %12s %11s %10s %4s\n", id, substr(measure[id], 1, 56), unit[id],
+				(a == "" ? "-" : fmt(a)), os, (ratio == "" ? "-" : ratio "x"), (f == "" ? "-" : fmt(f)), n
 			printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", id, q(measure[id]),
 				unit[id], better[id], q(alab[id]), a, q(olab[id]), (o == "" ? os : o), ratio,
 				q(flab[id]), f, n, q(notes[id]), cores, q(pgv), partman, mode, scale, seed, ledger, when > csv
