@@ -206,7 +206,7 @@ DECLARE
     l bigint;
 BEGIN
     FOR l IN SELECT lm.lot_id FROM bench.lotmap lm, bench.params p
-             WHERE lm.k = 0 AND lm.rank % (p.n_products / 200) = 0
+             WHERE lm.k = 0 AND lm.rank % greatest(1, p.n_products / 200) = 0
              ORDER BY lm.rank LIMIT 200 LOOP
         PERFORM inventory.record_movement(l, 'receipt', 1, p_tag || l);
     END LOOP;

@@ -22,9 +22,10 @@ out=$(env -u PGHOST -u PGPORT -u PGDATABASE BENCH_RESULTS="$res" \
 rc=$?
 csv=$res/latest.csv
 n=0
+bad=0
 check() {
 	n=$((n + 1))
-	if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fi
+	if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; bad=1; fi
 }
 line() { grep -E "^$1 " <<<"$out"; }
 
@@ -40,6 +41,6 @@ for row in 1 2a 2b 3a 3b 4 5a 5b 6 7a 7b 8; do
 		"line $row | grep -qE '(not landed.* [0-9]+|[0-9.]+x +([0-9.]+|-) +([3-9]|[1-9][0-9]+))\$'"
 done
 check "no row failed" '! grep -qE "(^| )failed( |$)" <<<"$out"'
-if [ $rc -ne 0 ]; then
-	echo "$out" | tail -40 | sed 's/^/# /'
+if [ $rc -ne 0 ] || [ $bad -ne 0 ]; then
+	grep -vE '^  row ' <<<"$out" | tail -45 | sed 's/^/# /'
 fi
