@@ -125,7 +125,7 @@ SELECT count(*) FROM (
 # table of the same shape and indexes with no trigger.
 row6() {
 	local n r v ms
-	n=$([ "$MODE" = full ] && echo 200000 || echo 20000)
+	n=$([ "$MODE" = full ] && echo 100000 || echo 20000)
 	describe 6 "ledger insert, $n rows in statements of 1000" rows/s \
 		"plain partitioned table" "our ledger, triggers and rollups" "" higher
 	q $BDB <<SQL >/dev/null
