@@ -1,7 +1,37 @@
 /*-------------------------------------------------------------------------
  *
  * archive.c
- *	  Placeholder: this capability has not landed yet.
+ *	  Archival of old ledger months: whole months as metadata, partial
+ *	  ranges in verified batches, restore, and a remote archive reached
+ *	  through postgres_fdw.
+ *
+ * A whole month moves by detaching its partition from the hot parent and
+ * attaching it to the parent's archive (partition_policies.archive_parent,
+ * inventory.transactions_archive when NULL) with the same bounds.  Before
+ * the attach, the detached table gets a CHECK constraint equal to its old
+ * partition constraint, marked valid without a scan (the rows were in the
+ * partition, so they satisfy it; PostgreSQL's own DETACH CONCURRENTLY does
+ * the same), so that the attach does not scan the month either.  The
+ * archive's partitioned indexes mirror the hot ones, so the month's
+ * indexes are adopted as they are.
+ *
+ * Rows of a partial month and old rows of the hot default partition move
+ * in batches: one statement deletes a batch at the source and inserts it
+ * at the destination, and the counts and checksums of both sides are
+ * compared before the transaction may commit.  Rows are written straight
+ * into partitions, never through the hot parent, so stock is not applied
+ * again, and keep their txn_id and their claim in transaction_refs.
+ *
+ * Invariants: each function is one transaction, so a crash leaves either
+ * the state before it or after it; each row exists exactly once, hot or
+ * archived.
+ *
+ * Locking: the advisory lock (INV_ADVISORY_KEY, parent oid) without
+ * waiting, shared with maintenance (re-entrant within one session).
+ * Every DDL statement runs through inv_spi_exec_ddl_retry, so that no lock
+ * is waited on for longer than inventory_ext.lock_timeout per attempt.
+ * DETACH PARTITION takes ACCESS EXCLUSIVE on the hot parent until commit,
+ * so nothing that depends on the month's size runs after it.
  *
  * Copyright (c) 2026, the inventory_ext developers
  *
@@ -12,4 +42,1278 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/heap.h"
+#include "catalog/pg_type.h"
+#include "commands/tablecmds.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/timestamp.h"
+
 #include "inventory_ext.h"
+
+PG_FUNCTION_INFO_V1(inv_archive_partition);
+PG_FUNCTION_INFO_V1(inv_archive_step);
+PG_FUNCTION_INFO_V1(inv_archive_before);
+PG_FUNCTION_INFO_V1(inv_restore_month);
+PG_FUNCTION_INFO_V1(inv_archive_partition_remote);
+PG_FUNCTION_INFO_V1(inv_archive_detached);
+
+/* Name of the CHECK constraint that carries a month's bounds */
+#define INV_BOUNDS_CONSTRAINT	"inventory_archive_bounds"
+
+/* A registered parent and where its archive is */
+typedef struct InvArchivePolicy
+{
+	Oid			parent;
+	Oid			archive;
+	char	   *column;			/* partition column, unquoted */
+	char	   *time_zone;
+	char	   *columns;		/* quoted column list, in attribute order */
+} InvArchivePolicy;
+
+/* Bounds of a month partition */
+typedef struct InvRange
+{
+	char	   *lower_text;		/* literal as PostgreSQL prints it */
+	char	   *upper_text;
+	TimestampTz lower_at;
+	TimestampTz upper_at;
+} InvRange;
+
+/* What one step of a batched archival did */
+typedef struct InvStep
+{
+	const char *action;			/* "attach", "batch" or "done" */
+	char	   *relation;
+	int64		rows;
+} InvStep;
+
+/* Quoted, schema-qualified name of a relation. */
+static char *
+rel_qname(Oid relid)
+{
+	char	   *rel = get_rel_name(relid);
+
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  rel);
+}
+
+/* Run a query with one oid parameter; returns the rows processed. */
+static uint64
+exec_oid(const char *sql, Oid relid)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1];
+
+	values[0] = ObjectIdGetDatum(relid);
+	return inv_spi_exec(sql, 1, types, values, NULL, false, SPI_OK_SELECT);
+}
+
+/* First column of the first row as an oid, InvalidOid when none/NULL. */
+static Oid
+result_oid(uint64 n)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (n == 0)
+		return InvalidOid;
+	d = inv_spi_getdatum(0, 1, &isnull);
+	return isnull ? InvalidOid : DatumGetObjectId(d);
+}
+
+/* OID of a relation given by its quoted qualified name. */
+static Oid
+relname_oid(const char *qname)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+
+	values[0] = CStringGetTextDatum(qname);
+	return result_oid(inv_spi_exec("SELECT pg_catalog.to_regclass($1)::pg_catalog.oid",
+								   1, types, values, NULL, false,
+								   SPI_OK_SELECT));
+}
+
+/*
+ * Run DDL that needs a strong lock, with bounded waits; raise 55P03 when
+ * every attempt timed out.  SPI must be connected.
+ */
+static void
+ddl_or_fail(const char *sql, Oid relid)
+{
+	char	   *name = rel_qname(relid);
+
+	if (!inv_spi_exec_ddl_retry(sql, name))
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("could not lock table \"%s\"", name),
+				 errdetail("The lock was not granted within %d ms in any of %d attempts.",
+						   inv_lock_timeout_ms, inv_lock_retries),
+				 errhint("Retry when the table is less busy, or raise inventory_ext.lock_timeout or inventory_ext.lock_retries.")));
+}
+
+/* The per-parent advisory lock, without waiting; 55P03 when held. */
+static void
+lock_parent(Oid parent)
+{
+	if (!inv_try_advisory_xact_lock((int32) parent))
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("could not lock table \"%s\" for archival",
+						rel_qname(parent)),
+				 errdetail("Another maintenance or archival run holds its advisory lock."),
+				 errhint("Retry when that run has finished.")));
+}
+
+/* Quoted list of the live columns of a relation, in attribute order. */
+static char *
+column_list(Oid relid)
+{
+	exec_oid("SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' "
+			 "ORDER BY a.attnum) "
+			 "FROM pg_catalog.pg_attribute a "
+			 "WHERE a.attrelid OPERATOR(pg_catalog.=) $1 "
+			 "AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped",
+			 relid);
+	return inv_spi_gettext(0, 1);
+}
+
+/* Column names and types of a relation, as one comparable text. */
+static char *
+column_shape(Oid relid)
+{
+	exec_oid("SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname) "
+			 "OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) "
+			 "pg_catalog.format_type(a.atttypid, a.atttypmod), ', ' "
+			 "ORDER BY a.attnum) "
+			 "FROM pg_catalog.pg_attribute a "
+			 "WHERE a.attrelid OPERATOR(pg_catalog.=) $1 "
+			 "AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped",
+			 relid);
+	return inv_spi_gettext(0, 1);
+}
+
+/*
+ * load_policy
+ *		Read the registration of parent and check that its archive is a
+ *		partitioned table of the same shape.  SPI must be connected.
+ */
+static void
+load_policy(Oid parent, InvArchivePolicy *pol)
+{
+	char	   *hot;
+	char	   *arch;
+	char		relkind;
+
+	if (exec_oid("SELECT p.partition_column::pg_catalog.text, p.time_zone, "
+				 "COALESCE(p.archive_parent, "
+				 "'inventory.transactions_archive'::pg_catalog.regclass)::pg_catalog.oid "
+				 "FROM inventory.partition_policies p "
+				 "WHERE p.parent OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+				 parent) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("table \"%s\" is not registered for partition management",
+						rel_qname(parent)),
+				 errhint("Register it with inventory.register_partitioned_table first.")));
+
+	pol->parent = parent;
+	pol->column = inv_spi_gettext(0, 1);
+	pol->time_zone = inv_spi_gettext(0, 2);
+	{
+		bool		isnull;
+
+		pol->archive = DatumGetObjectId(inv_spi_getdatum(0, 3, &isnull));
+	}
+
+	relkind = get_rel_relkind(pol->archive);
+	if (relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("archive \"%s\" of table \"%s\" is not a partitioned table",
+						rel_qname(pol->archive), rel_qname(parent))));
+
+	hot = column_shape(parent);
+	arch = column_shape(pol->archive);
+	if (strcmp(hot, arch) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("archive \"%s\" does not have the shape of table \"%s\"",
+						rel_qname(pol->archive), rel_qname(parent)),
+				 errdetail("Table \"%s\" has columns (%s); the archive has (%s).",
+						   rel_qname(parent), hot, arch),
+				 errhint("Give the archive the same column names, types and order.")));
+	pol->columns = column_list(parent);
+}
+
+/* The parent of a partition, InvalidOid when it is none. */
+static Oid
+partition_parent(Oid relid)
+{
+	return result_oid(exec_oid("SELECT i.inhparent FROM pg_catalog.pg_inherits i "
+							   "WHERE i.inhrelid OPERATOR(pg_catalog.=) $1 "
+							   "AND NOT i.inhdetachpending",
+							   relid));
+}
+
+/* Copy row `row` of a list_partition_ranges result (partition first). */
+static void
+read_range(uint64 row, InvRange *r)
+{
+	bool		isnull;
+
+	r->lower_text = inv_spi_gettext(row, 3);
+	r->upper_text = inv_spi_gettext(row, 4);
+	r->lower_at = DatumGetTimestampTz(inv_spi_getdatum(row, 5, &isnull));
+	r->upper_at = DatumGetTimestampTz(inv_spi_getdatum(row, 6, &isnull));
+}
+
+#define RANGES_SQL \
+	"SELECT r.partition::pg_catalog.oid, r.is_default, r.lower_text, " \
+	"r.upper_text, r.lower_at, r.upper_at " \
+	"FROM inventory.list_partition_ranges($1::pg_catalog.regclass) r "
+
+/*
+ * get_range
+ *		Bounds of partition relid of parent; refuses the default partition
+ *		and bounds that are not a single FROM/TO range.
+ */
+static void
+get_range(Oid parent, Oid relid, InvRange *r)
+{
+	Oid			types[2] = {OIDOID, OIDOID};
+	Datum		values[2];
+	bool		isnull;
+
+	values[0] = ObjectIdGetDatum(parent);
+	values[1] = ObjectIdGetDatum(relid);
+	if (inv_spi_exec(RANGES_SQL
+					 "WHERE r.partition OPERATOR(pg_catalog.=) $2::pg_catalog.regclass",
+					 2, types, values, NULL, false, SPI_OK_SELECT) != 1)
+		elog(ERROR, "partition %u of %u not found", relid, parent);
+	if (inv_spi_getbool(0, 2, &isnull))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot archive the default partition \"%s\"",
+						rel_qname(relid)),
+				 errhint("Use inventory.archive_before to move its old rows.")));
+	(void) inv_spi_getdatum(0, 5, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot archive partition \"%s\": its bounds are not a month range",
+						rel_qname(relid))));
+	read_range(0, r);
+}
+
+/* The partition of parent with exactly these bounds, or InvalidOid. */
+static Oid
+find_range_partition(Oid parent, const InvRange *r)
+{
+	Oid			types[3] = {OIDOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		values[3];
+
+	values[0] = ObjectIdGetDatum(parent);
+	values[1] = TimestampTzGetDatum(r->lower_at);
+	values[2] = TimestampTzGetDatum(r->upper_at);
+	return result_oid(inv_spi_exec(RANGES_SQL
+								   "WHERE r.lower_at OPERATOR(pg_catalog.=) $2 "
+								   "AND r.upper_at OPERATOR(pg_catalog.=) $3",
+								   3, types, values, NULL, false,
+								   SPI_OK_SELECT));
+}
+
+/* The default partition of a partitioned table, or InvalidOid. */
+static Oid
+default_partition(Oid parent)
+{
+	return result_oid(exec_oid("SELECT NULLIF(p.partdefid, 0) "
+							   "FROM pg_catalog.pg_partitioned_table p "
+							   "WHERE p.partrelid OPERATOR(pg_catalog.=) $1",
+							   parent));
+}
+
+/* Text of an int64 result column (count, sum) of row 0. */
+static int64
+result_int64(int col)
+{
+	bool		isnull;
+	int64		v = inv_spi_getint64(0, col, &isnull);
+
+	return isnull ? 0 : v;
+}
+
+/*
+ * move_rows
+ *		Move the rows of src with column in [lower, upper) into dst in one
+ *		statement, at most limit rows (0: all), checking that what was
+ *		deleted equals what was inserted, by count and by checksum.
+ *		Returns the rows moved.  SPI must be connected.
+ */
+static int64
+move_rows(const InvArchivePolicy *pol, Oid src, Oid dst,
+		  TimestampTz lower, TimestampTz upper, int64 limit)
+{
+	StringInfoData sql;
+	Oid			types[3] = {TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID};
+	Datum		values[3];
+	const char *col = quote_identifier(pol->column);
+	char	   *src_name = rel_qname(src);
+	int64		deleted;
+	int64		inserted;
+	char	   *sum_deleted;
+	char	   *sum_inserted;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "WITH moved AS (DELETE FROM %s s WHERE ", src_name);
+	if (limit > 0)
+		appendStringInfo(&sql,
+						 "s.ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
+						 "SELECT t.ctid FROM %s t "
+						 "WHERE t.%s OPERATOR(pg_catalog.>=) $1 "
+						 "AND t.%s OPERATOR(pg_catalog.<) $2 LIMIT $3)) ",
+						 src_name, col, col);
+	else
+		appendStringInfo(&sql,
+						 "s.%s OPERATOR(pg_catalog.>=) $1 "
+						 "AND s.%s OPERATOR(pg_catalog.<) $2 "
+						 "AND $3 OPERATOR(pg_catalog.=) 0 ",
+						 col, col);
+	appendStringInfo(&sql,
+					 "RETURNING %s), "
+					 "ins AS (INSERT INTO %s (%s) SELECT %s FROM moved "
+					 "RETURNING %s) "
+					 "SELECT (SELECT pg_catalog.count(*) FROM moved), "
+					 "(SELECT pg_catalog.count(*) FROM ins), "
+					 "(SELECT COALESCE(pg_catalog.sum(pg_catalog.hashtextextended(m::pg_catalog.text, 0)), 0)"
+					 "::pg_catalog.text FROM moved m), "
+					 "(SELECT COALESCE(pg_catalog.sum(pg_catalog.hashtextextended(i::pg_catalog.text, 0)), 0)"
+					 "::pg_catalog.text FROM ins i)",
+					 pol->columns, rel_qname(dst), pol->columns, pol->columns,
+					 pol->columns);
+
+	values[0] = TimestampTzGetDatum(lower);
+	values[1] = TimestampTzGetDatum(upper);
+	values[2] = Int64GetDatum(limit);
+	inv_spi_exec(sql.data, 3, types, values, NULL, false, SPI_OK_SELECT);
+
+	deleted = result_int64(1);
+	inserted = result_int64(2);
+	sum_deleted = inv_spi_gettext(0, 3);
+	sum_inserted = inv_spi_gettext(0, 4);
+	if (deleted != inserted || strcmp(sum_deleted, sum_inserted) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("rows moved from \"%s\" to \"%s\" do not match",
+						src_name, rel_qname(dst)),
+				 errdetail("Deleted %lld rows with checksum %s, inserted %lld rows with checksum %s.",
+						   (long long) deleted, sum_deleted,
+						   (long long) inserted, sum_inserted)));
+	pfree(sql.data);
+	return deleted;
+}
+
+/*
+ * add_trusted_bound_check
+ *		Give relid a CHECK constraint equal to the month's partition
+ *		constraint, marked valid without scanning the table, so that a
+ *		later ATTACH PARTITION can skip its validation scan.  The caller
+ *		must hold ACCESS EXCLUSIVE on relid and guarantee that every row is
+ *		within the bounds (it was just detached from a partition with
+ *		them).  Nothing is done when the constraint exists.
+ */
+static void
+add_trusted_bound_check(Oid relid, const char *column, const InvRange *r)
+{
+	StringInfoData sql;
+	List	   *parsed;
+	RawStmt    *raw;
+	AlterTableStmt *stmt;
+	AlterTableCmd *cmd;
+	Constraint *con;
+	Relation	rel;
+	const char *col = quote_identifier(column);
+
+	if (exec_oid("SELECT 1 FROM pg_catalog.pg_constraint c "
+				 "WHERE c.conrelid OPERATOR(pg_catalog.=) $1 "
+				 "AND c.conname OPERATOR(pg_catalog.=) '" INV_BOUNDS_CONSTRAINT "'",
+				 relid) > 0)
+		return;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "ALTER TABLE %s ADD CONSTRAINT " INV_BOUNDS_CONSTRAINT
+					 " CHECK (%s IS NOT NULL"
+					 " AND %s OPERATOR(pg_catalog.>=) %s::pg_catalog.timestamptz"
+					 " AND %s OPERATOR(pg_catalog.<) %s::pg_catalog.timestamptz)"
+					 " NOT VALID",
+					 rel_qname(relid), col, col,
+					 quote_literal_cstr(r->lower_text), col,
+					 quote_literal_cstr(r->upper_text));
+	parsed = raw_parser(sql.data, RAW_PARSE_DEFAULT);
+	raw = linitial_node(RawStmt, parsed);
+	stmt = castNode(AlterTableStmt, raw->stmt);
+	cmd = linitial_node(AlterTableCmd, stmt->cmds);
+	con = castNode(Constraint, cmd->def);
+
+	/*
+	 * Known to hold: store it as valid without a scan, as DETACH
+	 * CONCURRENTLY does.  ALTER TABLE would queue a validation scan, so the
+	 * constraint is added at the catalog level; the caller holds ACCESS
+	 * EXCLUSIVE on the table.
+	 */
+	con->skip_validation = true;
+	con->initially_valid = true;
+	rel = table_open(relid, AccessExclusiveLock);
+	AddRelationNewConstraints(rel, NIL, list_make1(con), false, true, false,
+							  sql.data);
+	table_close(rel, NoLock);
+	CommandCounterIncrement();
+}
+
+/*
+ * attach_with_bounds
+ *		Attach table relid to target with the month's bounds.  Rows of
+ *		target's default partition in that range move into relid first,
+ *		since PostgreSQL refuses the attach while they are there.  Returns
+ *		the rows so moved.
+ */
+static int64
+attach_with_bounds(const InvArchivePolicy *pol, Oid target, Oid relid,
+				   const InvRange *r)
+{
+	Oid			deflt = default_partition(target);
+	int64		rescued = 0;
+	char	   *sql;
+
+	if (OidIsValid(deflt))
+		rescued = move_rows(pol, deflt, relid, r->lower_at, r->upper_at, 0);
+	sql = psprintf("ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%s) TO (%s)",
+				   rel_qname(target), rel_qname(relid),
+				   quote_literal_cstr(r->lower_text),
+				   quote_literal_cstr(r->upper_text));
+	ddl_or_fail(sql, target);
+	return rescued;
+}
+
+/* Record one run in inventory.archive_runs. */
+static void
+record_run(Oid parent, const char *relation, const char *action, int months,
+		   int64 rows, bool exact, int64 bytes, TimestampTz started)
+{
+	Oid			types[8] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT8OID,
+	BOOLOID, INT8OID, TIMESTAMPTZOID};
+	Datum		values[8];
+	bool		nulls[8] = {false};
+
+	values[0] = CStringGetTextDatum(rel_qname(parent));
+	nulls[1] = relation == NULL;
+	values[1] = relation ? CStringGetTextDatum(relation) : (Datum) 0;
+	values[2] = CStringGetTextDatum(action);
+	values[3] = Int32GetDatum(months);
+	values[4] = Int64GetDatum(rows);
+	values[5] = BoolGetDatum(exact);
+	values[6] = Int64GetDatum(bytes);
+	values[7] = TimestampTzGetDatum(started);
+	inv_spi_exec("INSERT INTO inventory.archive_runs (parent, relation, action, "
+				 "months, rows_moved, rows_exact, bytes, started_at, duration) "
+				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+				 "pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) $8)",
+				 8, types, values, nulls, false, SPI_OK_INSERT);
+}
+
+/* Rows (exact or estimated) and total bytes of a relation. */
+static void
+measure(Oid relid, bool exact, int64 *rows, int64 *bytes)
+{
+	if (exact)
+	{
+		inv_spi_exec(psprintf("SELECT pg_catalog.count(*) FROM %s",
+							  rel_qname(relid)),
+					 0, NULL, NULL, NULL, false, SPI_OK_SELECT);
+		*rows = result_int64(1);
+	}
+	else
+	{
+		exec_oid("SELECT GREATEST(c.reltuples, 0)::pg_catalog.int8 "
+				 "FROM pg_catalog.pg_class c "
+				 "WHERE c.oid OPERATOR(pg_catalog.=) $1", relid);
+		*rows = result_int64(1);
+	}
+	exec_oid("SELECT pg_catalog.pg_total_relation_size($1)", relid);
+	*bytes = result_int64(1);
+}
+
+/*
+ * archive_detached_table
+ *		Attach a table that holds one month, no longer a partition of the
+ *		hot parent, to the archive.  An archive partition that already
+ *		holds part of the month (from a batched archival) is merged into
+ *		it and dropped.  SPI must be connected; relid locked by the caller.
+ */
+static void
+archive_detached_table(const InvArchivePolicy *pol, Oid relid,
+					   const InvRange *r)
+{
+	Oid			existing;
+
+	add_trusted_bound_check(relid, pol->column, r);
+
+	existing = find_range_partition(pol->archive, r);
+	if (OidIsValid(existing))
+	{
+		move_rows(pol, existing, relid, r->lower_at, r->upper_at, 0);
+		ddl_or_fail(psprintf("DROP TABLE %s", rel_qname(existing)),
+					pol->archive);
+	}
+	attach_with_bounds(pol, pol->archive, relid, r);
+}
+
+/*
+ * archive_whole
+ *		Move the whole partition relid of pol->parent to the archive.
+ *		Locks: SHARE on the partition while it is counted (only writers
+ *		into that month wait), then ACCESS EXCLUSIVE on the hot parent
+ *		(DETACH) until commit; SHARE UPDATE EXCLUSIVE on the archive and
+ *		ACCESS EXCLUSIVE on its default partition (ATTACH).
+ */
+static int64
+archive_whole(const InvArchivePolicy *pol, Oid relid, bool count_rows)
+{
+	InvRange	r;
+	TimestampTz started = GetCurrentTimestamp();
+	int64		rows;
+	int64		bytes;
+	char	   *name = rel_qname(relid);
+
+	get_range(pol->parent, relid, &r);
+
+	ddl_or_fail(psprintf("LOCK TABLE %s IN SHARE MODE", name), relid);
+	measure(relid, count_rows, &rows, &bytes);
+
+	ddl_or_fail(psprintf("ALTER TABLE %s DETACH PARTITION %s",
+						 rel_qname(pol->parent), name), pol->parent);
+	archive_detached_table(pol, relid, &r);
+
+	record_run(pol->parent, name, "attach", 1, rows, count_rows, bytes,
+			   started);
+	ereport(DEBUG1,
+			(errmsg_internal("archived partition \"%s\" (%lld rows)",
+							 name, (long long) rows)));
+	return rows;
+}
+
+/*
+ * ensure_archive_partition
+ *		The archive partition for the month r, created when missing as a
+ *		table shaped like the hot parent (defaults, CHECK constraints and
+ *		indexes, no identity), so that it could later rejoin the hot parent
+ *		as metadata.
+ */
+static Oid
+ensure_archive_partition(const InvArchivePolicy *pol, const InvRange *r)
+{
+	Oid			relid = find_range_partition(pol->archive, r);
+	Oid			types[3] = {TIMESTAMPTZOID, TEXTOID, OIDOID};
+	Datum		values[3];
+	char	   *name;
+	char	   *qname;
+
+	if (OidIsValid(relid))
+		return relid;
+
+	/* <archive>_pYYYYMM, clipped to fit, with a suffix if taken */
+	values[0] = TimestampTzGetDatum(r->lower_at);
+	values[1] = CStringGetTextDatum(pol->time_zone);
+	values[2] = ObjectIdGetDatum(pol->archive);
+	inv_spi_exec("WITH b AS (SELECT pg_catalog.left(c.relname, 40) "
+				 "OPERATOR(pg_catalog.||) '_p' OPERATOR(pg_catalog.||) "
+				 "pg_catalog.to_char($1 AT TIME ZONE $2, 'YYYYMM') AS base, "
+				 "c.relnamespace AS ns FROM pg_catalog.pg_class c "
+				 "WHERE c.oid OPERATOR(pg_catalog.=) $3) "
+				 "SELECT n.name FROM b, LATERAL (SELECT b.base "
+				 "OPERATOR(pg_catalog.||) CASE WHEN g OPERATOR(pg_catalog.=) 0 "
+				 "THEN '' ELSE '_' OPERATOR(pg_catalog.||) g END AS name "
+				 "FROM pg_catalog.generate_series(0, 99) g) n "
+				 "WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class x "
+				 "WHERE x.relname OPERATOR(pg_catalog.=) n.name "
+				 "AND x.relnamespace OPERATOR(pg_catalog.=) b.ns) LIMIT 1",
+				 3, types, values, NULL, false, SPI_OK_SELECT);
+	name = inv_spi_gettext(0, 1);
+	qname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(pol->archive)),
+									   name);
+
+	inv_spi_exec(psprintf("CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS "
+						  "INCLUDING CONSTRAINTS INCLUDING INDEXES)",
+						  qname, rel_qname(pol->parent)),
+				 0, NULL, NULL, NULL, false, SPI_OK_UTILITY);
+	relid = relname_oid(qname);
+	attach_with_bounds(pol, pol->archive, relid, r);
+	return relid;
+}
+
+/* Validate the arguments shared by archive_step and archive_before. */
+static void
+check_cutoff(Oid parent, TimestampTz cutoff, TimestampTz now, int batch)
+{
+	if (cutoff > now)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cutoff %s is in the future", timestamptz_to_str(cutoff)),
+				 errdetail("Now is %s.", timestamptz_to_str(now)),
+				 errhint("Only rows dated before now can be archived.")));
+	if (batch <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("batch size must be positive"),
+				 errdetail("The batch size given was %d.", batch)));
+}
+
+/*
+ * archive_step_internal
+ *		One unit of work before the cutoff, in this order: the earliest
+ *		whole month entirely before it (metadata); a batch of the month
+ *		that holds it; a batch of the earliest month of old rows in the
+ *		hot default partition.  SPI connected, policy loaded, locked.
+ */
+static void
+archive_step_internal(const InvArchivePolicy *pol, TimestampTz cutoff,
+					  int batch, InvStep *step)
+{
+	Oid			types[2] = {OIDOID, TIMESTAMPTZOID};
+	Datum		values[2];
+	Oid			src;
+	Oid			dst;
+	InvRange	r;
+	TimestampTz upper;
+	TimestampTz started = GetCurrentTimestamp();
+
+	values[0] = ObjectIdGetDatum(pol->parent);
+	values[1] = TimestampTzGetDatum(cutoff);
+
+	step->action = "done";
+	step->relation = NULL;
+	step->rows = 0;
+
+	/* a whole month */
+	if (inv_spi_exec(RANGES_SQL "WHERE NOT r.is_default "
+					 "AND r.upper_at OPERATOR(pg_catalog.<=) $2 "
+					 "ORDER BY r.lower_at LIMIT 1",
+					 2, types, values, NULL, false, SPI_OK_SELECT) == 1)
+	{
+		src = result_oid(1);
+		step->action = "attach";
+		step->relation = rel_qname(src);
+		step->rows = archive_whole(pol, src, true);
+		return;
+	}
+
+	/* the month that holds the cutoff */
+	src = InvalidOid;
+	if (inv_spi_exec(RANGES_SQL "WHERE NOT r.is_default "
+					 "AND r.lower_at OPERATOR(pg_catalog.<) $2 "
+					 "AND r.upper_at OPERATOR(pg_catalog.>) $2",
+					 2, types, values, NULL, false, SPI_OK_SELECT) == 1)
+	{
+		src = result_oid(1);
+		read_range(0, &r);
+		values[0] = TimestampTzGetDatum(r.lower_at);
+		if (inv_spi_exec(psprintf("SELECT 1 FROM %s t WHERE t.%s "
+								  "OPERATOR(pg_catalog.>=) $1 AND t.%s "
+								  "OPERATOR(pg_catalog.<) $2 LIMIT 1",
+								  rel_qname(src),
+								  quote_identifier(pol->column),
+								  quote_identifier(pol->column)),
+						 2, (Oid[]) {TIMESTAMPTZOID, TIMESTAMPTZOID},
+						 values, NULL, false, SPI_OK_SELECT) == 0)
+			src = InvalidOid;
+	}
+
+	/* else the earliest month of old rows in the hot default partition */
+	if (!OidIsValid(src))
+	{
+		Oid			deflt = default_partition(pol->parent);
+		Oid			mtypes[3] = {TEXTOID, TIMESTAMPTZOID, TEXTOID};
+		Datum		mvalues[3];
+
+		if (!OidIsValid(deflt))
+			return;
+		mvalues[0] = CStringGetTextDatum(pol->time_zone);
+		mvalues[1] = TimestampTzGetDatum(cutoff);
+		mvalues[2] = CStringGetTextDatum(pol->time_zone);
+		inv_spi_exec(psprintf("SELECT NULL, NULL, lo::pg_catalog.text, "
+							  "hi::pg_catalog.text, lo, hi FROM "
+							  "(SELECT pg_catalog.date_trunc('month', "
+							  "pg_catalog.min(t.%s) AT TIME ZONE $1) AS m "
+							  "FROM %s t WHERE t.%s OPERATOR(pg_catalog.<) $2) x, "
+							  "LATERAL (SELECT x.m AT TIME ZONE $3 AS lo, "
+							  "(x.m OPERATOR(pg_catalog.+) "
+							  "'1 month'::pg_catalog.interval) "
+							  "AT TIME ZONE $3 AS hi) b "
+							  "WHERE x.m IS NOT NULL",
+							  quote_identifier(pol->column), rel_qname(deflt),
+							  quote_identifier(pol->column)),
+					 3, mtypes, mvalues, NULL, false, SPI_OK_SELECT);
+		if (SPI_processed == 0)
+			return;
+		read_range(0, &r);
+		src = deflt;
+	}
+
+	CHECK_FOR_INTERRUPTS();
+	dst = ensure_archive_partition(pol, &r);
+	upper = Min(r.upper_at, cutoff);
+	step->action = "batch";
+	step->relation = rel_qname(src);
+	step->rows = move_rows(pol, src, dst, r.lower_at, upper, batch);
+	record_run(pol->parent, step->relation, "batch", 0, step->rows, true, 0,
+			   started);
+}
+
+/*
+ * archive_partition(p_partition regclass, p_count_rows boolean
+ *					 DEFAULT false) RETURNS bigint
+ *
+ * Moves a whole hot partition to its parent's archive as metadata (see
+ * archive_whole for the locks).  Returns the rows archived: exact when
+ * p_count_rows (one scan of the month, before the parent is locked), else
+ * the planner's estimate, which keeps the run's time independent of the
+ * month's size.
+ *
+ * Errors: 22004 null argument; 55000 not a partition of a registered
+ * table; 22023 default partition; 42804 archive of another shape; 55P03
+ * lock not obtained.
+ */
+Datum
+inv_archive_partition(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	Oid			parent;
+	bool		count_rows;
+	InvArchivePolicy pol;
+	int64		rows;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("partition and count_rows must not be null")));
+	relid = PG_GETARG_OID(0);
+	count_rows = PG_GETARG_BOOL(1);
+
+	inv_spi_connect();
+	parent = partition_parent(relid);
+	if (!OidIsValid(parent))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" is not a partition", rel_qname(relid)),
+				 errhint("Give a partition of a registered table.")));
+	load_policy(parent, &pol);
+	lock_parent(parent);
+	rows = archive_whole(&pol, relid, count_rows);
+	inv_spi_finish();
+
+	PG_RETURN_INT64(rows);
+}
+
+/* Common argument handling of archive_step and archive_before. */
+static void
+step_args(FunctionCallInfo fcinfo, InvArchivePolicy *pol,
+		  TimestampTz *cutoff, int *batch, int now_arg)
+{
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(now_arg))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("parent, cutoff and now must not be null")));
+	*cutoff = PG_GETARG_TIMESTAMPTZ(1);
+	*batch = PG_ARGISNULL(2) ? inv_archive_batch_size : PG_GETARG_INT32(2);
+	check_cutoff(PG_GETARG_OID(0), *cutoff, PG_GETARG_TIMESTAMPTZ(now_arg),
+				 *batch);
+	load_policy(PG_GETARG_OID(0), pol);
+	lock_parent(pol->parent);
+}
+
+/*
+ * archive_step(p_parent regclass, p_cutoff timestamptz, p_batch_size int
+ *				DEFAULT NULL, p_now timestamptz DEFAULT now(),
+ *				OUT action text, OUT relation text, OUT rows_moved bigint)
+ *
+ * One unit of archival before the cutoff (see archive_step_internal);
+ * action 'done' when nothing is left.  Locks as archive_partition for a
+ * whole month; ROW EXCLUSIVE on the source partition and the archive
+ * partition for a batch (writers of other months do not wait).
+ *
+ * Errors: 22004 null argument; 22023 cutoff after now, batch size not
+ * positive; 55000 unregistered parent; 42804 archive of another shape;
+ * 55P03 lock not obtained.
+ */
+Datum
+inv_archive_step(PG_FUNCTION_ARGS)
+{
+	InvArchivePolicy pol;
+	TimestampTz cutoff;
+	int			batch;
+	InvStep		step;
+	TupleDesc	tupdesc;
+	Datum		values[3];
+	bool		nulls[3] = {false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	inv_spi_connect();
+	step_args(fcinfo, &pol, &cutoff, &batch, 3);
+	archive_step_internal(&pol, cutoff, batch, &step);
+	inv_spi_finish();
+
+	values[0] = CStringGetTextDatum(step.action);
+	nulls[1] = step.relation == NULL;
+	values[1] = step.relation ? CStringGetTextDatum(step.relation) : (Datum) 0;
+	values[2] = Int64GetDatum(step.rows);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
+}
+
+/*
+ * archive_before(p_parent regclass, p_cutoff timestamptz, p_batch_size
+ *				  int DEFAULT NULL, p_verbose boolean DEFAULT false,
+ *				  p_now timestamptz DEFAULT now()) RETURNS bigint
+ *
+ * Archives everything of the parent dated before the cutoff, in one
+ * transaction: whole months as metadata, the rest in batches.  A NOTICE
+ * per step when p_verbose, one LOG line at the end.  Returns the rows
+ * archived.  Locks and errors as archive_step.
+ */
+Datum
+inv_archive_before(PG_FUNCTION_ARGS)
+{
+	InvArchivePolicy pol;
+	TimestampTz cutoff;
+	int			batch;
+	bool		verbose = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
+	InvStep		step;
+	int64		total = 0;
+	int			months = 0;
+	int			steps = 0;
+
+	inv_spi_connect();
+	step_args(fcinfo, &pol, &cutoff, &batch, 4);
+	for (;;)
+	{
+		CHECK_FOR_INTERRUPTS();
+		archive_step_internal(&pol, cutoff, batch, &step);
+		if (strcmp(step.action, "done") == 0)
+			break;
+		steps++;
+		total += step.rows;
+		if (strcmp(step.action, "attach") == 0)
+			months++;
+		if (verbose)
+			ereport(NOTICE,
+					(errmsg("archival of \"%s\": %s \"%s\", %lld rows (%lld in total)",
+							rel_qname(pol.parent), step.action, step.relation,
+							(long long) step.rows, (long long) total)));
+	}
+	inv_spi_finish();
+
+	ereport(LOG,
+			(errmsg("archival of \"%s\" before %s: %d months attached, %lld rows in %d steps",
+					rel_qname(pol.parent), timestamptz_to_str(cutoff),
+					months, (long long) total, steps)));
+	PG_RETURN_INT64(total);
+}
+
+/*
+ * restore_month(p_parent regclass, p_month date) RETURNS bigint
+ *
+ * Brings the archived month holding p_month (in the policy's zone) back
+ * into the hot ledger.  When the hot parent has no partition for it, the
+ * archive partition is detached from the archive and attached to the hot
+ * parent (metadata; rows of the hot default partition in that month join
+ * it first).  When it has one (the month was archived in batches), the
+ * archived rows are inserted straight into that partition with their
+ * txn_id, and the archive partition is dropped.  Rows of the archive's
+ * default partition in the month follow.  Returns the rows restored.
+ *
+ * Locks: ACCESS EXCLUSIVE on the archive partition; SHARE UPDATE
+ * EXCLUSIVE on the hot parent (ATTACH) and ACCESS EXCLUSIVE on its
+ * default partition, or ACCESS EXCLUSIVE on the archive (DROP).
+ *
+ * Errors: 22004 null argument; 55000 unregistered parent; 42804 archive
+ * of another shape; 42704 month not archived; 55P03 lock not obtained.
+ */
+Datum
+inv_restore_month(PG_FUNCTION_ARGS)
+{
+	InvArchivePolicy pol;
+	InvRange	r;
+	Oid			arch;
+	Oid			hot;
+	Oid			adeflt;
+	int64		rows = 0;
+	int64		bytes = 0;
+	TimestampTz started = GetCurrentTimestamp();
+	Oid			types[2] = {DATEOID, TEXTOID};
+	Datum		values[2];
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("parent and month must not be null")));
+
+	inv_spi_connect();
+	load_policy(PG_GETARG_OID(0), &pol);
+	lock_parent(pol.parent);
+
+	values[0] = PG_GETARG_DATUM(1);
+	values[1] = CStringGetTextDatum(pol.time_zone);
+	inv_spi_exec("SELECT NULL, NULL, lo::pg_catalog.text, hi::pg_catalog.text, "
+				 "lo, hi FROM (SELECT pg_catalog.date_trunc('month', $1::pg_catalog.timestamp) "
+				 "AT TIME ZONE $2 AS lo, (pg_catalog.date_trunc('month', $1::pg_catalog.timestamp) "
+				 "OPERATOR(pg_catalog.+) '1 month'::pg_catalog.interval) AT TIME ZONE $2 AS hi) b",
+				 2, types, values, NULL, false, SPI_OK_SELECT);
+	read_range(0, &r);
+
+	arch = find_range_partition(pol.archive, &r);
+	hot = find_range_partition(pol.parent, &r);
+	adeflt = default_partition(pol.archive);
+
+	if (!OidIsValid(arch))
+	{
+		Oid			ttypes[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+		Datum		tvalues[2];
+
+		tvalues[0] = TimestampTzGetDatum(r.lower_at);
+		tvalues[1] = TimestampTzGetDatum(r.upper_at);
+		if (!OidIsValid(adeflt) || !OidIsValid(hot) ||
+			inv_spi_exec(psprintf("SELECT 1 FROM %s t WHERE t.%s "
+								  "OPERATOR(pg_catalog.>=) $1 AND t.%s "
+								  "OPERATOR(pg_catalog.<) $2 LIMIT 1",
+								  rel_qname(adeflt),
+								  quote_identifier(pol.column),
+								  quote_identifier(pol.column)),
+						 2, ttypes, tvalues, NULL, false,
+						 SPI_OK_SELECT) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("month starting %s of table \"%s\" is not archived",
+							r.lower_text, rel_qname(pol.parent)),
+					 errhint("See inventory.archive_runs for the months archived.")));
+	}
+	else if (OidIsValid(hot))
+	{
+		/* batched month: rows go straight into the hot partition */
+		rows = move_rows(&pol, arch, hot, r.lower_at, r.upper_at, 0);
+		ddl_or_fail(psprintf("DROP TABLE %s", rel_qname(arch)), pol.archive);
+	}
+	else
+	{
+		/* whole month: metadata */
+		ddl_or_fail(psprintf("LOCK TABLE %s IN SHARE MODE", rel_qname(arch)),
+					arch);
+		measure(arch, true, &rows, &bytes);
+		ddl_or_fail(psprintf("ALTER TABLE %s DETACH PARTITION %s",
+							 rel_qname(pol.archive), rel_qname(arch)),
+					pol.archive);
+		add_trusted_bound_check(arch, pol.column, &r);
+		/* hot rows of the month in the hot default join it, uncounted */
+		(void) attach_with_bounds(&pol, pol.parent, arch, &r);
+		hot = arch;
+	}
+
+	/* stray rows of the month in the archive's default partition */
+	if (OidIsValid(adeflt))
+		rows += move_rows(&pol, adeflt, hot, r.lower_at, r.upper_at, 0);
+
+	record_run(pol.parent, rel_qname(hot), "restore", 1, rows, true, bytes,
+			   started);
+	inv_spi_finish();
+	PG_RETURN_INT64(rows);
+}
+
+/*
+ * archive_detached(p_table regclass, p_parent regclass) RETURNS bigint
+ *
+ * Second half of the concurrent path (archive_statements): attaches to
+ * the archive a table that ALTER TABLE ... DETACH PARTITION ...
+ * CONCURRENTLY took out of the hot parent.  The month's bounds are read
+ * from the valid CHECK constraint that the concurrent detach leaves on the
+ * table, so the attach does not scan the month.  Returns the rows of the
+ * month (exact, counted under SHARE lock on the detached table, which no
+ * writer uses any more).
+ *
+ * Locks: ACCESS EXCLUSIVE on the table; SHARE UPDATE EXCLUSIVE on the
+ * archive, ACCESS EXCLUSIVE on its default partition.  The hot parent is
+ * not locked.
+ *
+ * Errors: 22004 null argument; 42704 parent not registered; 42804 archive
+ * of another shape; 55000 table still (or half) a partition, or without
+ * a bounds constraint; 55P03 lock not obtained.
+ */
+Datum
+inv_archive_detached(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	InvArchivePolicy pol;
+	InvRange	r;
+	int64		rows;
+	int64		bytes;
+	char	   *name;
+	TimestampTz started = GetCurrentTimestamp();
+	Oid			types[1] = {OIDOID};
+	Datum		values[1];
+	bool		isnull;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table and parent must not be null")));
+	relid = PG_GETARG_OID(0);
+
+	inv_spi_connect();
+	load_policy(PG_GETARG_OID(1), &pol);
+	lock_parent(pol.parent);
+	name = rel_qname(relid);
+
+	values[0] = ObjectIdGetDatum(relid);
+	if (inv_spi_exec("SELECT i.inhdetachpending FROM pg_catalog.pg_inherits i "
+					 "WHERE i.inhrelid OPERATOR(pg_catalog.=) $1",
+					 1, types, values, NULL, false, SPI_OK_SELECT) > 0)
+	{
+		if (inv_spi_getbool(0, 1, &isnull))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("table \"%s\" is still being detached", name),
+					 errdetail("A DETACH PARTITION ... CONCURRENTLY was interrupted."),
+					 errhint("Run ALTER TABLE %s DETACH PARTITION %s FINALIZE first.",
+							 rel_qname(pol.parent), name)));
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" is still a partition", name),
+				 errhint("Run the statements of inventory.archive_statements in order, or use inventory.archive_partition.")));
+	}
+
+	/* bounds from the CHECK constraint DETACH CONCURRENTLY added */
+	if (inv_spi_exec("SELECT NULL, NULL, x.m[1], x.m[2], "
+					 "x.m[1]::pg_catalog.timestamptz, x.m[2]::pg_catalog.timestamptz "
+					 "FROM (SELECT pg_catalog.regexp_match("
+					 "pg_catalog.pg_get_constraintdef(c.oid), "
+					 "'>= ''([^'']*)''::timestamp with time zone\\).* < ''([^'']*)''::timestamp with time zone') AS m "
+					 "FROM pg_catalog.pg_constraint c "
+					 "WHERE c.conrelid OPERATOR(pg_catalog.=) $1 "
+					 "AND c.contype OPERATOR(pg_catalog.=) 'c' AND c.convalidated "
+					 "ORDER BY c.oid) x WHERE x.m IS NOT NULL LIMIT 1",
+					 1, types, values, NULL, false, SPI_OK_SELECT) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" has no valid CHECK constraint with month bounds", name),
+				 errhint("Only tables detached with DETACH PARTITION ... CONCURRENTLY, or by this extension, can be archived this way.")));
+	read_range(0, &r);
+
+	ddl_or_fail(psprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", name),
+				relid);
+	measure(relid, true, &rows, &bytes);
+	archive_detached_table(&pol, relid, &r);
+	record_run(pol.parent, name, "attach", 1, rows, true, bytes, started);
+	inv_spi_finish();
+
+	PG_RETURN_INT64(rows);
+}
+
+/* Count and checksum of the rows of rel (any relation) in [lower, upper). */
+static void
+count_and_sum(const InvArchivePolicy *pol, const char *rel,
+			  TimestampTz lower, TimestampTz upper,
+			  int64 *count, char **checksum)
+{
+	Oid			types[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		values[2];
+	const char *col = quote_identifier(pol->column);
+
+	values[0] = TimestampTzGetDatum(lower);
+	values[1] = TimestampTzGetDatum(upper);
+	inv_spi_exec(psprintf("SELECT pg_catalog.count(*), "
+						  "COALESCE(pg_catalog.sum(pg_catalog.hashtextextended("
+						  "ROW(%s)::pg_catalog.text, 0)), 0)::pg_catalog.text "
+						  "FROM %s AS t WHERE t.%s OPERATOR(pg_catalog.>=) $1 "
+						  "AND t.%s OPERATOR(pg_catalog.<) $2",
+						  pol->columns, rel, col, col),
+				 2, types, values, NULL, true, SPI_OK_SELECT);
+	*count = result_int64(1);
+	*checksum = inv_spi_gettext(0, 2);
+}
+
+/*
+ * archive_partition_remote(p_partition regclass, p_server name,
+ *							p_remote_table text) RETURNS bigint
+ *
+ * Moves a whole hot month to a table on another server reached through
+ * postgres_fdw (p_server is a foreign server of that wrapper; the remote
+ * table, "schema.table" or "table" in schema public, has the ledger's
+ * columns in the same order).  The rows are copied inside this
+ * transaction, then counted and checksummed on the remote side and
+ * compared with the local month; only when both agree is the partition
+ * detached and dropped.  A rerun after a failure between the remote and
+ * the local commit finds an identical remote copy, skips the copy and
+ * completes; a remote month that holds different rows is refused.  The
+ * function runs with TimeZone UTC and DateStyle ISO so that row texts,
+ * and so the checksums, are computed alike on both servers.
+ *
+ * Locks: SHARE on the partition while it is copied (writers of that month
+ * wait, writers of other months do not), then ACCESS EXCLUSIVE on the hot
+ * parent (DETACH) until commit.
+ *
+ * Errors: 22004 null argument; 42704 parent not registered, server
+ * unknown or not a postgres_fdw server; 22023 default partition; 55000
+ * not a partition; XX001 remote copy differs (nothing is removed); 55P03
+ * lock not obtained; remote errors as postgres_fdw reports them.
+ */
+Datum
+inv_archive_partition_remote(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	Oid			parent;
+	InvArchivePolicy pol;
+	InvRange	r;
+	char	   *server;
+	List	   *remote;
+	const char *rschema;
+	const char *rtable;
+	char	   *name;
+	char	   *ftable;
+	char	   *coldefs;
+	int64		rows;
+	int64		bytes;
+	int64		rcount;
+	char	   *lsum;
+	char	   *rsum;
+	bool		copied = false;
+	TimestampTz started = GetCurrentTimestamp();
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("partition, server and remote table must not be null")));
+	relid = PG_GETARG_OID(0);
+	server = NameStr(*PG_GETARG_NAME(1));
+	remote = stringToQualifiedNameList(text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	if (list_length(remote) == 1)
+	{
+		rschema = "public";
+		rtable = strVal(linitial(remote));
+	}
+	else if (list_length(remote) == 2)
+	{
+		rschema = strVal(linitial(remote));
+		rtable = strVal(lsecond(remote));
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("remote table name \"%s\" is not schema.table",
+						text_to_cstring(PG_GETARG_TEXT_PP(2)))));
+
+	inv_spi_connect();
+	parent = partition_parent(relid);
+	if (!OidIsValid(parent))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" is not a partition", rel_qname(relid)),
+				 errhint("Give a partition of a registered table.")));
+	load_policy(parent, &pol);
+	get_range(parent, relid, &r);
+	lock_parent(parent);
+	name = rel_qname(relid);
+
+	values[0] = CStringGetTextDatum(server);
+	if (inv_spi_exec("SELECT 1 FROM pg_catalog.pg_foreign_server s "
+					 "JOIN pg_catalog.pg_foreign_data_wrapper w "
+					 "ON w.oid OPERATOR(pg_catalog.=) s.srvfdw "
+					 "WHERE s.srvname OPERATOR(pg_catalog.=) $1 "
+					 "AND w.fdwname OPERATOR(pg_catalog.=) 'postgres_fdw'",
+					 1, types, values, NULL, true, SPI_OK_SELECT) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("postgres_fdw server \"%s\" does not exist", server),
+				 errhint("CREATE EXTENSION postgres_fdw, then CREATE SERVER and CREATE USER MAPPING for the archive server.")));
+
+	/* a foreign table for the remote archive, gone at commit or abort */
+	exec_oid("SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname) "
+			 "OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) "
+			 "pg_catalog.format_type(a.atttypid, a.atttypmod), ', ' "
+			 "ORDER BY a.attnum) "
+			 "FROM pg_catalog.pg_attribute a "
+			 "WHERE a.attrelid OPERATOR(pg_catalog.=) $1 "
+			 "AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped",
+			 parent);
+	coldefs = inv_spi_gettext(0, 1);
+	ftable = psprintf("inventory.%s",
+					  quote_identifier(psprintf("archive_remote_%u", relid)));
+	inv_spi_exec(psprintf("CREATE FOREIGN TABLE %s (%s) SERVER %s "
+						  "OPTIONS (schema_name %s, table_name %s, batch_size '1000')",
+						  ftable, coldefs, quote_identifier(server),
+						  quote_literal_cstr(rschema),
+						  quote_literal_cstr(rtable)),
+				 0, NULL, NULL, NULL, false, SPI_OK_UTILITY);
+
+	/* the local month, held still while it is copied */
+	ddl_or_fail(psprintf("LOCK TABLE %s IN SHARE MODE", name), relid);
+	measure(relid, false, &rows, &bytes);
+	count_and_sum(&pol, name, r.lower_at, r.upper_at, &rows, &lsum);
+
+	count_and_sum(&pol, ftable, r.lower_at, r.upper_at, &rcount, &rsum);
+	if (rcount > 0 && (rcount != rows || strcmp(rsum, lsum) != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("remote table %s.%s already holds other rows of the month of \"%s\"",
+						rschema, rtable, name),
+				 errdetail("Remote: %lld rows, checksum %s; local: %lld rows, checksum %s.",
+						   (long long) rcount, rsum, (long long) rows, lsum),
+				 errhint("Compare the two copies; delete the month's rows on the archive server to archive it again.")));
+	if (rcount == 0 && rows > 0)
+	{
+		inv_spi_exec(psprintf("INSERT INTO %s (%s) SELECT %s FROM %s",
+							  ftable, pol.columns, pol.columns, name),
+					 0, NULL, NULL, NULL, false, SPI_OK_INSERT);
+		copied = true;
+		count_and_sum(&pol, ftable, r.lower_at, r.upper_at, &rcount, &rsum);
+	}
+	if (rcount != rows || strcmp(rsum, lsum) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("remote copy of \"%s\" does not match; nothing was removed",
+						name),
+				 errdetail("Remote: %lld rows, checksum %s; local: %lld rows, checksum %s.",
+						   (long long) rcount, rsum, (long long) rows, lsum)));
+
+	/* verified: the month leaves the hot ledger */
+	ddl_or_fail(psprintf("ALTER TABLE %s DETACH PARTITION %s",
+						 rel_qname(pol.parent), name), pol.parent);
+	ddl_or_fail(psprintf("DROP TABLE %s", name), relid);
+	inv_spi_exec(psprintf("DROP FOREIGN TABLE %s", ftable),
+				 0, NULL, NULL, NULL, false, SPI_OK_UTILITY);
+
+	record_run(pol.parent, name, "remote", 1, rows, true, bytes, started);
+	ereport(NOTICE,
+			(errmsg("archived partition \"%s\" to %s.%s on server \"%s\": %lld rows%s",
+					name, rschema, rtable, server, (long long) rows,
+					copied ? "" : " (already copied by an earlier run)")));
+	inv_spi_finish();
+
+	PG_RETURN_INT64(rows);
+}

@@ -1,0 +1,450 @@
+/*
+ * 30_archive.sql: archival of old ledger months (src/archive.c).
+ *
+ * A whole month leaves the hot ledger as metadata: its partition is
+ * detached from the hot parent and attached to the parent's archive
+ * (partition_policies.archive_parent, inventory.transactions_archive by
+ * default).  Rows of a partial month, and old rows in the hot default
+ * partition, move in batches, each batch one transaction in which the
+ * rows deleted at the source and inserted at the destination are counted
+ * and checksummed.  Rows never pass through the hot parent, so stock and
+ * rollups are not applied twice, and every row keeps its txn_id and its
+ * claim in inventory.transaction_refs.
+ */
+
+/*
+ * The archive's partitioned indexes mirror the hot ledger's, so that a
+ * detached hot partition attaches with the indexes it already has: the
+ * unique index matches the hot partition's primary-key index, the others
+ * match by definition.  PostgreSQL builds an index only when a partition
+ * lacks one of these.
+ */
+CREATE UNIQUE INDEX transactions_archive_txn_key
+    ON inventory.transactions_archive (txn_id, created_at);
+CREATE INDEX transactions_archive_product_idx
+    ON inventory.transactions_archive (product_id, location_id, created_at);
+CREATE INDEX transactions_archive_lot_idx
+    ON inventory.transactions_archive (lot_id);
+CREATE INDEX transactions_archive_demand_idx
+    ON inventory.transactions_archive (demand_ref)
+    WHERE demand_ref IS NOT NULL;
+
+/* One row per archival run (or per step of a batched run). */
+CREATE TABLE inventory.archive_runs (
+    run_id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    parent       text NOT NULL,
+    relation     text,
+    action       text NOT NULL CHECK (action IN
+                 ('attach', 'batch', 'restore', 'remote', 'skip')),
+    months       integer NOT NULL DEFAULT 0,
+    rows_moved   bigint NOT NULL DEFAULT 0,
+    rows_exact   boolean NOT NULL DEFAULT true,
+    bytes        bigint NOT NULL DEFAULT 0,
+    started_at   timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    duration     interval NOT NULL DEFAULT '0',
+    outcome      text NOT NULL DEFAULT 'ok'
+                 CHECK (outcome IN ('ok', 'failed', 'skipped')),
+    detail       text
+);
+COMMENT ON TABLE inventory.archive_runs IS
+    'Archival runs: months, rows, bytes, duration and outcome';
+CREATE INDEX archive_runs_parent_idx
+    ON inventory.archive_runs (parent, started_at);
+
+/*
+ * Progress of a batched archival (archive_before_proc), committed after
+ * every batch so that other sessions can watch it.
+ */
+CREATE TABLE inventory.archive_progress (
+    parent       text PRIMARY KEY,
+    cutoff       timestamptz NOT NULL,
+    state        text NOT NULL CHECK (state IN ('running', 'done', 'failed')),
+    started_at   timestamptz NOT NULL,
+    updated_at   timestamptz NOT NULL,
+    steps        integer NOT NULL DEFAULT 0,
+    months_attached integer NOT NULL DEFAULT 0,
+    rows_moved   bigint NOT NULL DEFAULT 0,
+    current_relation text,
+    detail       text
+);
+COMMENT ON TABLE inventory.archive_progress IS
+    'Progress of batched archival runs, one row per parent';
+
+SELECT pg_catalog.pg_extension_config_dump('inventory.archive_runs', '');
+SELECT pg_catalog.pg_extension_config_dump('inventory.archive_progress', '');
+
+/*
+ * list_partition_ranges(parent): the partitions of a range-partitioned
+ * table with their bounds, as the text PostgreSQL prints and as
+ * timestamptz; the default partition has is_default and NULL bounds.
+ */
+CREATE FUNCTION inventory.list_partition_ranges(p_parent regclass)
+RETURNS TABLE (partition regclass, is_default boolean,
+               lower_text text, upper_text text,
+               lower_at timestamptz, upper_at timestamptz)
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT c.oid::pg_catalog.regclass,
+           b.def OPERATOR(pg_catalog.=) 'DEFAULT',
+           m.v[1], m.v[2],
+           m.v[1]::pg_catalog.timestamptz, m.v[2]::pg_catalog.timestamptz
+    FROM pg_catalog.pg_inherits i
+    JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
+    CROSS JOIN LATERAL
+        (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS def) b
+    LEFT JOIN LATERAL
+        (SELECT pg_catalog.regexp_match(b.def,
+            '^FOR VALUES FROM \(''([^'']*)''\) TO \(''([^'']*)''\)$') AS v) m
+        ON true
+    WHERE i.inhparent OPERATOR(pg_catalog.=) p_parent
+      AND NOT i.inhdetachpending
+    ORDER BY 5, 1
+$$;
+
+/*
+ * archive_partition(partition, count_rows)
+ *
+ * Moves one whole hot partition to its parent's archive as metadata.
+ * Returns the rows archived: the planner's estimate by default, so that
+ * the run's time does not depend on the month's size; exact (one scan of
+ * the month, before the hot parent is locked) when p_count_rows.
+ */
+CREATE FUNCTION inventory.archive_partition(
+    p_partition regclass,
+    p_count_rows boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'inv_archive_partition';
+
+/*
+ * archive_step(parent, cutoff, batch_size, now)
+ *
+ * One unit of archival work before the cutoff: a whole month attached to
+ * the archive, or one batch of rows moved.  action is 'attach', 'batch' or
+ * 'done' (nothing left).  archive_before and archive_before_proc loop on it.
+ */
+CREATE FUNCTION inventory.archive_step(
+    p_parent regclass,
+    p_cutoff timestamptz,
+    p_batch_size integer DEFAULT NULL,
+    p_now timestamptz DEFAULT pg_catalog.now(),
+    OUT action text,
+    OUT relation text,
+    OUT rows_moved bigint)
+RETURNS record
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'inv_archive_step';
+
+/*
+ * archive_before(parent, cutoff, batch_size, verbose, now)
+ *
+ * Everything of the parent dated before the cutoff, in one transaction.
+ * Returns the rows archived.
+ */
+CREATE FUNCTION inventory.archive_before(
+    p_parent regclass,
+    p_cutoff timestamptz,
+    p_batch_size integer DEFAULT NULL,
+    p_verbose boolean DEFAULT false,
+    p_now timestamptz DEFAULT pg_catalog.now())
+RETURNS bigint
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'inv_archive_before';
+
+/*
+ * archive_before_proc(parent, cutoff, batch_size, verbose, now)
+ *
+ * The same, committing after every month and every batch, so that a crash
+ * or a cancel loses at most the batch in flight (which rolls back whole)
+ * and a rerun continues.  Progress is in inventory.archive_progress.
+ * A procedure that COMMITs cannot carry a SET clause, so instead of
+ * SET search_path every name in it is schema-qualified.
+ */
+CREATE PROCEDURE inventory.archive_before_proc(
+    p_parent regclass,
+    p_cutoff timestamptz,
+    p_batch_size integer DEFAULT NULL,
+    p_verbose boolean DEFAULT true,
+    p_now timestamptz DEFAULT NULL)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_now pg_catalog.timestamptz := COALESCE(p_now, pg_catalog.now());
+    v_step record;
+    v_steps integer := 0;
+    v_months integer := 0;
+    v_rows bigint := 0;
+    v_err text;
+    v_state text;
+BEGIN
+    -- the first step runs unguarded: bad arguments change nothing
+    SELECT * INTO v_step
+    FROM inventory.archive_step(p_parent, p_cutoff, p_batch_size, v_now);
+    INSERT INTO inventory.archive_progress AS g
+        (parent, cutoff, state, started_at, updated_at)
+    VALUES (p_parent::pg_catalog.text, p_cutoff, 'running',
+            pg_catalog.clock_timestamp(), pg_catalog.clock_timestamp())
+    ON CONFLICT (parent) DO UPDATE
+    SET cutoff = EXCLUDED.cutoff, state = 'running',
+        started_at = EXCLUDED.started_at,
+        updated_at = EXCLUDED.updated_at, steps = 0,
+        months_attached = 0, rows_moved = 0,
+        current_relation = NULL, detail = NULL;
+
+    LOOP
+        IF v_steps > 0 THEN
+            BEGIN
+                SELECT * INTO v_step
+                FROM inventory.archive_step(p_parent, p_cutoff, p_batch_size,
+                                            v_now);
+            EXCEPTION WHEN OTHERS THEN
+                v_err := SQLERRM;
+                v_state := SQLSTATE;
+            END;
+        END IF;
+        EXIT WHEN v_err IS NOT NULL OR v_step.action = 'done';
+        v_steps := v_steps + 1;
+        v_rows := v_rows + v_step.rows_moved;
+        IF v_step.action = 'attach' THEN
+            v_months := v_months + 1;
+        END IF;
+        UPDATE inventory.archive_progress
+        SET steps = v_steps, months_attached = v_months, rows_moved = v_rows,
+            current_relation = v_step.relation,
+            updated_at = pg_catalog.clock_timestamp()
+        WHERE parent OPERATOR(pg_catalog.=) p_parent::pg_catalog.text;
+        IF p_verbose THEN
+            RAISE NOTICE 'archival of "%": % "%", % rows (% in total)',
+                p_parent, v_step.action, v_step.relation,
+                v_step.rows_moved, v_rows;
+        END IF;
+        COMMIT;
+    END LOOP;
+
+    IF v_err IS NOT NULL THEN
+        -- keep the failure visible, then report it to the caller
+        UPDATE inventory.archive_progress
+        SET state = 'failed', detail = v_state OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||) v_err,
+            updated_at = pg_catalog.clock_timestamp()
+        WHERE parent OPERATOR(pg_catalog.=) p_parent::pg_catalog.text;
+        INSERT INTO inventory.archive_runs
+            (parent, action, months, rows_moved, outcome, detail)
+        VALUES (p_parent::pg_catalog.text, 'batch', v_months, v_rows, 'failed',
+                v_state OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||) v_err);
+        COMMIT;
+        RAISE EXCEPTION 'archival of "%" before % failed after % steps: %',
+            p_parent, p_cutoff, v_steps, v_err
+            USING ERRCODE = v_state;
+    END IF;
+
+    UPDATE inventory.archive_progress
+    SET state = 'done', updated_at = pg_catalog.clock_timestamp()
+    WHERE parent OPERATOR(pg_catalog.=) p_parent::pg_catalog.text;
+    RAISE LOG 'archival of "%" before %: % months attached, % rows in % steps',
+        p_parent, p_cutoff, v_months, v_rows, v_steps;
+    COMMIT;
+END;
+$$;
+
+/*
+ * restore_month(parent, month)
+ *
+ * Brings an archived month back into the hot ledger.  Returns the rows
+ * restored.
+ */
+CREATE FUNCTION inventory.restore_month(p_parent regclass, p_month date)
+RETURNS bigint
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'inv_restore_month';
+
+/*
+ * archive_partition_remote(partition, server, remote_table)
+ *
+ * Copies a whole month to a table on another server through
+ * postgres_fdw, verifies count and checksum there, then detaches and
+ * drops the local partition.  Returns the rows archived.
+ */
+CREATE FUNCTION inventory.archive_partition_remote(
+    p_partition regclass,
+    p_server name,
+    p_remote_table text)
+RETURNS bigint
+LANGUAGE c
+SET TimeZone = 'UTC'
+SET DateStyle = 'ISO, YMD'
+AS 'MODULE_PATHNAME', 'inv_archive_partition_remote';
+
+/*
+ * archive_detached(table, parent)
+ *
+ * Second half of the concurrent path: attaches a table that was detached
+ * from the hot parent with DETACH PARTITION ... CONCURRENTLY to the
+ * parent's archive.  The bounds are read from the CHECK constraint that
+ * the concurrent detach leaves behind.
+ */
+CREATE FUNCTION inventory.archive_detached(p_table regclass,
+                                           p_parent regclass)
+RETURNS bigint
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'inv_archive_detached';
+
+/*
+ * archive_statements(partition)
+ *
+ * The statements that archive a partition while writers keep writing:
+ * a DETACH ... CONCURRENTLY, which PostgreSQL runs only as a top-level
+ * statement outside a transaction block, then archive_detached.  Run each
+ * as its own statement (psql, or one pg_cron job each).
+ */
+CREATE FUNCTION inventory.archive_statements(p_partition regclass)
+RETURNS SETOF text
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_parent regclass;
+BEGIN
+    IF p_partition IS NULL THEN
+        RAISE EXCEPTION 'partition must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT i.inhparent::regclass INTO v_parent
+    FROM pg_catalog.pg_inherits i
+    JOIN inventory.partition_policies p ON p.parent = i.inhparent
+    WHERE i.inhrelid = p_partition;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'table "%" is not a partition of a registered table',
+            p_partition
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Register the parent with register_partitioned_table first.';
+    END IF;
+    RETURN NEXT pg_catalog.format('ALTER TABLE %s DETACH PARTITION %s CONCURRENTLY',
+                                  v_parent, p_partition);
+    RETURN NEXT pg_catalog.format('SELECT inventory.archive_detached(%L, %L)',
+                                  p_partition::text, v_parent::text);
+END;
+$$;
+
+/*
+ * archive_due(now)
+ *
+ * The scheduled job: for every policy with retention_action 'archive'
+ * and a retention, archives the whole months that ended on or before the
+ * start of the month holding (now - retention), in the policy's zone;
+ * never the current month.  Commits after each month.  A parent whose
+ * advisory lock is held by another run is skipped with a NOTICE; a month
+ * that fails is recorded in archive_runs and reported as a WARNING.
+ */
+CREATE PROCEDURE inventory.archive_due(
+    p_now timestamptz DEFAULT pg_catalog.now())
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_pol record;
+    v_part record;
+    v_cut timestamptz;
+    v_cur timestamptz;
+    v_err text;
+    v_state text;
+    v_months integer := 0;
+    v_rows bigint := 0;
+    v_locked boolean;
+BEGIN
+    IF p_now IS NULL THEN
+        RAISE EXCEPTION 'now must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    FOR v_pol IN
+        SELECT p.parent, p.time_zone, p.retention
+        FROM inventory.partition_policies p
+        WHERE p.retention_action = 'archive' AND p.retention IS NOT NULL
+        ORDER BY p.parent::text
+    LOOP
+        v_cut := pg_catalog.date_trunc('month',
+                     (p_now - v_pol.retention) AT TIME ZONE v_pol.time_zone)
+                 AT TIME ZONE v_pol.time_zone;
+        v_cur := pg_catalog.date_trunc('month', p_now AT TIME ZONE v_pol.time_zone)
+                 AT TIME ZONE v_pol.time_zone;
+        v_cut := LEAST(v_cut, v_cur);
+        FOR v_part IN
+            SELECT r.partition
+            FROM inventory.list_partition_ranges(v_pol.parent) r
+            WHERE NOT r.is_default AND r.upper_at <= v_cut
+            ORDER BY r.lower_at
+        LOOP
+            -- (INV_ADVISORY_KEY, parent oid); released at each COMMIT
+            v_locked := pg_catalog.pg_try_advisory_xact_lock(1229870661,
+                            v_pol.parent::oid::integer);
+            IF NOT v_locked THEN
+                RAISE NOTICE 'skipping table "%": another maintenance or archival run holds its lock',
+                    v_pol.parent;
+                INSERT INTO inventory.archive_runs
+                    (parent, action, outcome, detail)
+                VALUES (v_pol.parent::text, 'skip', 'skipped',
+                        'advisory lock held by another run');
+                COMMIT;
+                EXIT;
+            END IF;
+            v_err := NULL;
+            BEGIN
+                v_rows := v_rows + inventory.archive_partition(v_part.partition);
+                v_months := v_months + 1;
+            EXCEPTION WHEN OTHERS THEN
+                v_err := SQLERRM;
+                v_state := SQLSTATE;
+            END;
+            IF v_err IS NOT NULL THEN
+                RAISE WARNING 'could not archive partition "%": %',
+                    v_part.partition, v_err;
+                INSERT INTO inventory.archive_runs
+                    (parent, relation, action, outcome, detail)
+                VALUES (v_pol.parent::text, v_part.partition::text, 'attach',
+                        'failed', v_state OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||) v_err);
+            END IF;
+            COMMIT;
+        END LOOP;
+    END LOOP;
+    RAISE LOG 'archive_due: % months archived, % rows', v_months, v_rows;
+END;
+$$;
+
+/*
+ * The whole ledger, hot and archived, in one relation.  A query that
+ * filters on created_at prunes the partitions of both sides.
+ */
+CREATE VIEW inventory.transactions_all AS
+    SELECT t.txn_id, t.created_at, t.org_id, t.product_id, t.location_id,
+           t.lot_id, t.txn_type, t.quantity, t.unit_cost, t.reference,
+           t.demand_ref, t.note, false AS archived
+    FROM inventory.transactions t
+    UNION ALL
+    SELECT a.txn_id, a.created_at, a.org_id, a.product_id, a.location_id,
+           a.lot_id, a.txn_type, a.quantity, a.unit_cost, a.reference,
+           a.demand_ref, a.note, true AS archived
+    FROM inventory.transactions_archive a;
+COMMENT ON VIEW inventory.transactions_all IS
+    'Hot and archived ledger rows together (UNION ALL)';
+
+/*
+ * archive_history: every archival run, newest first in the usual query,
+ * with its end time and rate; failed and skipped runs included.
+ */
+CREATE VIEW inventory.archive_history AS
+    SELECT r.run_id, r.parent, r.relation, r.action, r.months,
+           r.rows_moved, r.rows_exact, r.bytes,
+           pg_catalog.pg_size_pretty(r.bytes) AS size,
+           r.started_at, r.duration,
+           r.started_at OPERATOR(pg_catalog.+) r.duration AS finished_at,
+           CASE WHEN pg_catalog.date_part('epoch', r.duration)
+                     OPERATOR(pg_catalog.>) 0
+                THEN pg_catalog.round((r.rows_moved
+                     OPERATOR(pg_catalog./)
+                     pg_catalog.date_part('epoch', r.duration))::pg_catalog.numeric)
+           END AS rows_per_second,
+           r.outcome, r.detail
+    FROM inventory.archive_runs r;
+COMMENT ON VIEW inventory.archive_history IS
+    'Archival runs with size, end time and rate (reads inventory.archive_runs)';
