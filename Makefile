@@ -28,7 +28,8 @@ REGRESS = \
 	reorder \
 	summary \
 	scheduling \
-	privileges
+	privileges \
+	archive
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 ISOLATION = $(basename $(notdir $(wildcard test/specs/*.spec)))

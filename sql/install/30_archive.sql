@@ -296,7 +296,11 @@ AS 'MODULE_PATHNAME', 'inv_archive_detached';
  * The statements that archive a partition while writers keep writing:
  * a DETACH ... CONCURRENTLY, which PostgreSQL runs only as a top-level
  * statement outside a transaction block, then archive_detached.  Run each
- * as its own statement (psql, or one pg_cron job each).
+ * as its own statement (psql \gexec, or one pg_cron job each).  PostgreSQL
+ * allows the concurrent detach only on a table without a default
+ * partition, so this path is refused (0A000) for the ledger itself, whose
+ * default partition is part of its contract; archive_partition is the
+ * path there.
  */
 CREATE FUNCTION inventory.archive_statements(p_partition regclass)
 RETURNS SETOF text
@@ -320,6 +324,13 @@ BEGIN
             p_partition
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Register the parent with register_partitioned_table first.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_partitioned_table t
+               WHERE t.partrelid = v_parent AND t.partdefid <> 0) THEN
+        RAISE EXCEPTION 'table "%" cannot detach partitions concurrently', v_parent
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = 'PostgreSQL refuses DETACH PARTITION ... CONCURRENTLY when the table has a default partition.',
+                  HINT = 'Use inventory.archive_partition, which holds the parent''s lock only for the detach and attach, with inventory_ext.lock_timeout and retries.';
     END IF;
     RETURN NEXT pg_catalog.format('ALTER TABLE %s DETACH PARTITION %s CONCURRENTLY',
                                   v_parent, p_partition);
