@@ -361,11 +361,18 @@ result_int64(int col)
  *		Move the rows of src with column in [lower, upper) into dst in one
  *		statement, at most limit rows (0: all), checking that what was
  *		deleted equals what was inserted, by count and by checksum.
- *		Returns the rows moved.  SPI must be connected.
+ *		Returns the rows moved, and their size in *bytes when bytes is not
+ *		NULL.  SPI must be connected.
+ *
+ *		XXX: each batch finds its rows with a scan of the source that
+ *		also visits the dead rows of earlier batches, so moving N rows
+ *		in batches of B reads O(N^2/B) tuples; fine for the tail of one
+ *		month, slow for a large default partition (run VACUUM between
+ *		runs, or give the month its partition first).
  */
 static int64
 move_rows(const InvArchivePolicy *pol, Oid src, Oid dst,
-		  TimestampTz lower, TimestampTz upper, int64 limit)
+		  TimestampTz lower, TimestampTz upper, int64 limit, int64 *bytes)
 {
 	StringInfoData sql;
 	Oid			types[3] = {TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID};
@@ -402,7 +409,9 @@ move_rows(const InvArchivePolicy *pol, Oid src, Oid dst,
 					 "(SELECT COALESCE(pg_catalog.sum(pg_catalog.hashtextextended(m::pg_catalog.text, 0)), 0)"
 					 "::pg_catalog.text FROM moved m), "
 					 "(SELECT COALESCE(pg_catalog.sum(pg_catalog.hashtextextended(i::pg_catalog.text, 0)), 0)"
-					 "::pg_catalog.text FROM ins i)",
+					 "::pg_catalog.text FROM ins i), "
+					 "(SELECT COALESCE(pg_catalog.sum(pg_catalog.pg_column_size(m.*)), 0)"
+					 "::pg_catalog.int8 FROM moved m)",
 					 pol->columns, rel_qname(dst), pol->columns, pol->columns,
 					 pol->columns);
 
@@ -415,6 +424,8 @@ move_rows(const InvArchivePolicy *pol, Oid src, Oid dst,
 	inserted = result_int64(2);
 	sum_deleted = inv_spi_gettext(0, 3);
 	sum_inserted = inv_spi_gettext(0, 4);
+	if (bytes)
+		*bytes = result_int64(5);
 	if (deleted != inserted || strcmp(sum_deleted, sum_inserted) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
@@ -501,7 +512,7 @@ attach_with_bounds(const InvArchivePolicy *pol, Oid target, Oid relid,
 	char	   *sql;
 
 	if (OidIsValid(deflt))
-		rescued = move_rows(pol, deflt, relid, r->lower_at, r->upper_at, 0);
+		rescued = move_rows(pol, deflt, relid, r->lower_at, r->upper_at, 0, NULL);
 	sql = psprintf("ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%s) TO (%s)",
 				   rel_qname(target), rel_qname(relid),
 				   quote_literal_cstr(r->lower_text),
@@ -576,7 +587,7 @@ archive_detached_table(const InvArchivePolicy *pol, Oid relid,
 	existing = find_range_partition(pol->archive, r);
 	if (OidIsValid(existing))
 	{
-		move_rows(pol, existing, relid, r->lower_at, r->upper_at, 0);
+		move_rows(pol, existing, relid, r->lower_at, r->upper_at, 0, NULL);
 		ddl_or_fail(psprintf("DROP TABLE %s", rel_qname(existing)),
 					pol->archive);
 	}
@@ -701,6 +712,7 @@ archive_step_internal(const InvArchivePolicy *pol, TimestampTz cutoff,
 	InvRange	r;
 	TimestampTz upper;
 	TimestampTz started = GetCurrentTimestamp();
+	int64		bytes = 0;
 
 	values[0] = ObjectIdGetDatum(pol->parent);
 	values[1] = TimestampTzGetDatum(cutoff);
@@ -779,9 +791,9 @@ archive_step_internal(const InvArchivePolicy *pol, TimestampTz cutoff,
 	upper = Min(r.upper_at, cutoff);
 	step->action = "batch";
 	step->relation = rel_qname(src);
-	step->rows = move_rows(pol, src, dst, r.lower_at, upper, batch);
-	record_run(pol->parent, step->relation, "batch", 0, step->rows, true, 0,
-			   started);
+	step->rows = move_rows(pol, src, dst, r.lower_at, upper, batch, &bytes);
+	record_run(pol->parent, step->relation, "batch", 0, step->rows, true,
+			   bytes, started);
 }
 
 /*
@@ -1016,7 +1028,7 @@ inv_restore_month(PG_FUNCTION_ARGS)
 	else if (OidIsValid(hot))
 	{
 		/* batched month: rows go straight into the hot partition */
-		rows = move_rows(&pol, arch, hot, r.lower_at, r.upper_at, 0);
+		rows = move_rows(&pol, arch, hot, r.lower_at, r.upper_at, 0, NULL);
 		ddl_or_fail(psprintf("DROP TABLE %s", rel_qname(arch)), pol.archive);
 	}
 	else
@@ -1036,7 +1048,7 @@ inv_restore_month(PG_FUNCTION_ARGS)
 
 	/* stray rows of the month in the archive's default partition */
 	if (OidIsValid(adeflt))
-		rows += move_rows(&pol, adeflt, hot, r.lower_at, r.upper_at, 0);
+		rows += move_rows(&pol, adeflt, hot, r.lower_at, r.upper_at, 0, NULL);
 
 	record_run(pol.parent, rel_qname(hot), "restore", 1, rows, true, bytes,
 			   started);
