@@ -541,7 +541,7 @@ load_policies(Oid parent)
 		"FROM inventory.partition_policies p "
 		"WHERE $1 IS NULL OR p.parent::pg_catalog.oid OPERATOR(pg_catalog.=) $1 "
 		"ORDER BY p.parent::pg_catalog.text COLLATE \"C\"",
-		1, types, values, nulls, true, SPI_OK_SELECT);
+		1, types, values, nulls, false, SPI_OK_SELECT);
 
 	for (i = 0; i < n; i++)
 	{
@@ -699,36 +699,39 @@ copy_column_list(Oid relid)
 	return buf.data;
 }
 
+/* Owner of a relation */
+static Oid
+rel_owner(Oid relid)
+{
+	HeapTuple	tuple;
+	Oid			owner;
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
+
 /*
- * copy_owner_and_grants
- *		Give a new partition the parent's owner and exactly the table
- *		privileges of the parent's ACL.  The table was created by the
- *		caller, so it may carry grants from the caller's default privileges
- *		(ALTER DEFAULT PRIVILEGES); those are revoked first.  SPI must be
- *		connected and the table locked by this transaction.
+ * copy_grants
+ *		Give a new partition exactly the table privileges of the parent's
+ *		ACL.  The table may carry grants from default privileges (ALTER
+ *		DEFAULT PRIVILEGES) that the parent does not have; those are
+ *		revoked first.  SPI must be connected, the table locked by this
+ *		transaction, and the current user the table's owner.
  */
 static void
-copy_owner_and_grants(InvPolicy *pol, const char *target)
+copy_grants(InvPolicy *pol, const char *target)
 {
 	Oid			types[2] = {OIDOID, TEXTOID};
 	Datum		values[2];
 	uint64		n;
 	uint64		i;
-	HeapTuple	tuple;
-	Oid			owner;
 	StringInfoData sql;
 
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(pol->parent));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for relation %u", pol->parent);
-	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
-	ReleaseSysCache(tuple);
-
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "ALTER TABLE %s OWNER TO %s;\n", target,
-					 quote_identifier(GetUserNameFromId(owner, false)));
-	inv_spi_exec(sql.data, 0, NULL, NULL, NULL, false, SPI_OK_UTILITY);
-	resetStringInfo(&sql);
 
 	/* grants the new table got from default privileges */
 	values[0] = ObjectIdGetDatum(pol->parent);
@@ -741,7 +744,7 @@ copy_owner_and_grants(InvPolicy *pol, const char *target)
 		"$2::pg_catalog.regclass::pg_catalog.oid "
 		"AND a.grantee OPERATOR(pg_catalog.<>) c.relowner "
 		"ORDER BY 1",
-		2, types, values, NULL, true, SPI_OK_SELECT);
+		2, types, values, NULL, false, SPI_OK_SELECT);
 	for (i = 0; i < n; i++)
 	{
 		bool		isnull;
@@ -765,7 +768,7 @@ copy_owner_and_grants(InvPolicy *pol, const char *target)
 		"WHERE c.oid OPERATOR(pg_catalog.=) $1 "
 		"AND a.grantee OPERATOR(pg_catalog.<>) c.relowner "
 		"ORDER BY 2, 1",
-		1, types, values, NULL, true, SPI_OK_SELECT);
+		1, types, values, NULL, false, SPI_OK_SELECT);
 	for (i = 0; i < n; i++)
 	{
 		bool		isnull;
@@ -827,6 +830,8 @@ ensure_month(InvPolicy *pol, InvPart *parts, int nparts, int mi,
 	StringInfoData sql;
 	int			i;
 	bool		isnull;
+	Oid			save_userid;
+	int			save_sec;
 
 	*moved = 0;
 	for (i = 0; i < nparts; i++)
@@ -892,16 +897,31 @@ ensure_month(InvPolicy *pol, InvPart *parts, int nparts, int mi,
 					 "FOR VALUES FROM (%s) TO (%s);\n",
 					 pol->qualname, target, lo_lit, hi_lit);
 
+	/*
+	 * The partition is made by the parent's owner, whoever runs
+	 * maintenance (a superuser's pg_cron job, a member of the owner role):
+	 * so it is the owner's from the start, and its grants are recorded as
+	 * the owner's.  The caller passed the ownership check, so this grants
+	 * nothing new; as for autovacuum, the switch is a restricted operation.
+	 */
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(rel_owner(pol->parent),
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
 	if (!inv_spi_exec_ddl_retry(sql.data, target))
+	{
+		SetUserIdAndSecContext(save_userid, save_sec);
 		return MONTH_LOCKED;
-
+	}
 	/* we hold ACCESS EXCLUSIVE on the new table: nothing below waits */
-	copy_owner_and_grants(pol, target);
+	copy_grants(pol, target);
+	SetUserIdAndSecContext(save_userid, save_sec);
+
 	if (defname != NULL)
 	{
 		inv_spi_exec(psprintf("SELECT pg_catalog.count(*) FROM ONLY %s",
 							  target),
-					 0, NULL, NULL, NULL, true, SPI_OK_SELECT);
+					 0, NULL, NULL, NULL, false, SPI_OK_SELECT);
 		*moved = inv_spi_getint64(0, 1, &isnull);
 	}
 	ereport(DEBUG1,
@@ -1110,7 +1130,7 @@ same_column_shape(Oid a, Oid b)
 		"WHERE c.attrelid OPERATOR(pg_catalog.=) $1) "
 		"OPERATOR(pg_catalog.=) (SELECT pg_catalog.count(*) FROM c "
 		"WHERE c.attrelid OPERATOR(pg_catalog.=) $2)",
-		2, types, values, NULL, true, SPI_OK_SELECT);
+		2, types, values, NULL, false, SPI_OK_SELECT);
 	return inv_spi_getbool(0, 1, &isnull);
 }
 
@@ -1259,7 +1279,7 @@ inv_register_partitioned_table(PG_FUNCTION_ARGS)
 
 		inv_spi_exec("SELECT pg_catalog.jsonb_typeof($1) "
 					 "OPERATOR(pg_catalog.=) 'object'",
-					 1, jtypes, &options, NULL, true, SPI_OK_SELECT);
+					 1, jtypes, &options, NULL, false, SPI_OK_SELECT);
 		if (!inv_spi_getbool(0, 1, &isnull))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1334,10 +1354,19 @@ inv_unregister_partitioned_table(PG_FUNCTION_ARGS)
 	if (inv_spi_exec("DELETE FROM inventory.partition_policies "
 					 "WHERE parent::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
 					 1, types, values, NULL, false, SPI_OK_DELETE) == 0)
+	{
+		char	   *name = get_rel_name(parent);
+
+		if (name != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("table \"%s\" is not registered for partition management",
+							name)));
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("table with OID %u is not registered for partition management",
 						parent)));
+	}
 	inv_spi_finish();
 	PG_RETURN_VOID();
 }
@@ -1493,7 +1522,7 @@ rescue_default(InvRun *run, InvPolicy *pol, int cur, int cutoff)
 							  "::pg_catalog.int4 END, pg_catalog.count(*) "
 							  "FROM ONLY %s GROUP BY 1 ORDER BY 1",
 							  col, local, local, defname),
-					 1, types, values, NULL, true, SPI_OK_SELECT);
+					 1, types, values, NULL, false, SPI_OK_SELECT);
 	months = palloc(sizeof(int) * (n + 1));
 	counts = palloc(sizeof(int64) * (n + 1));
 	nomonth = palloc(sizeof(bool) * (n + 1));
@@ -1854,7 +1883,7 @@ inv_run_maintenance_proc(PG_FUNCTION_ARGS)
 					 "WHERE $1 IS NULL "
 					 "OR p.parent::pg_catalog.oid OPERATOR(pg_catalog.=) $1 "
 					 "ORDER BY p.parent::pg_catalog.text COLLATE \"C\"",
-					 1, types, values, nulls, true, SPI_OK_SELECT);
+					 1, types, values, nulls, false, SPI_OK_SELECT);
 	if (!nulls[0] && n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
