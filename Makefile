@@ -25,6 +25,7 @@ REGRESS = \
 	schema \
 	ledger \
 	loader \
+	partition \
 	reorder \
 	summary \
 	scheduling \

@@ -49,6 +49,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
@@ -66,6 +67,7 @@
 #include "utils/datetime.h"
 #include "utils/date.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -78,6 +80,7 @@ PG_FUNCTION_INFO_V1(inv_unregister_partitioned_table);
 PG_FUNCTION_INFO_V1(inv_create_partition);
 PG_FUNCTION_INFO_V1(inv_create_partitions);
 PG_FUNCTION_INFO_V1(inv_run_maintenance);
+PG_FUNCTION_INFO_V1(inv_run_maintenance_proc);
 PG_FUNCTION_INFO_V1(inv_partition_bounds);
 
 /* Key values of all three types are handled as int64; these stand for
@@ -472,6 +475,39 @@ check_owner(Oid relid)
 				 errmsg("must be owner of table \"%s\"", get_rel_name(relid))));
 }
 
+/*
+ * server_time_zone
+ *		The TimeZone a RESET would restore: postgresql.conf, or ALTER
+ *		DATABASE / ROLE ... SET.  A SET in the session never counts.  When
+ *		the client chose the zone in its connection request (PGTZ, JDBC and
+ *		other drivers do), that is the caller's zone, not the server's, and
+ *		there is no server value left to fall back on: refuse, so that the
+ *		bounds of a shared table never follow whoever happened to register
+ *		it.
+ */
+static const char *
+server_time_zone(void)
+{
+	struct config_generic **vars = get_guc_variables();
+	int			n = GetNumConfigOptions();
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (pg_strcasecmp(vars[i]->name, "TimeZone") != 0)
+			continue;
+		if (vars[i]->reset_source >= PGC_S_CLIENT)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("time zone of the partition bounds must be given"),
+					 errdetail("This session's TimeZone \"%s\" was chosen by the client when it connected, not by the server's configuration.",
+							   GetConfigOptionResetString("TimeZone")),
+					 errhint("Pass the zone whose calendar months define the partitions, such as 'Europe/London'.")));
+		break;
+	}
+	return GetConfigOptionResetString("TimeZone");
+}
+
 /* Look up a time zone by name; NULL when there is no such zone */
 static pg_tz *
 find_zone(const char *name)
@@ -505,7 +541,7 @@ load_policies(Oid parent)
 		"FROM inventory.partition_policies p "
 		"WHERE $1 IS NULL OR p.parent::pg_catalog.oid OPERATOR(pg_catalog.=) $1 "
 		"ORDER BY p.parent::pg_catalog.text COLLATE \"C\"",
-		1, types, values, nulls, true, SPI_OK_SELECT);
+		1, types, values, nulls, false, SPI_OK_SELECT);
 
 	for (i = 0; i < n; i++)
 	{
@@ -663,36 +699,68 @@ copy_column_list(Oid relid)
 	return buf.data;
 }
 
-/*
- * append_owner_and_grants
- *		Statements that give the new table the parent's owner and the
- *		grants in the parent's ACL.  SPI must be connected.
- */
-static void
-append_owner_and_grants(StringInfo sql, InvPolicy *pol, const char *target)
+/* Owner of a relation */
+static Oid
+rel_owner(Oid relid)
 {
-	Oid			types[1] = {OIDOID};
-	Datum		values[1];
-	uint64		n;
-	uint64		i;
 	HeapTuple	tuple;
 	Oid			owner;
 
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(pol->parent));
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for relation %u", pol->parent);
+		elog(ERROR, "cache lookup failed for relation %u", relid);
 	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
 	ReleaseSysCache(tuple);
+	return owner;
+}
 
-	appendStringInfo(sql, "ALTER TABLE %s OWNER TO %s;\n", target,
-					 quote_identifier(GetUserNameFromId(owner, false)));
+/*
+ * copy_grants
+ *		Give a new partition exactly the table privileges of the parent's
+ *		ACL.  The table may carry grants from default privileges (ALTER
+ *		DEFAULT PRIVILEGES) that the parent does not have; those are
+ *		revoked first.  SPI must be connected, the table locked by this
+ *		transaction, and the current user the table's owner.
+ */
+static void
+copy_grants(InvPolicy *pol, const char *target)
+{
+	Oid			types[2] = {OIDOID, TEXTOID};
+	Datum		values[2];
+	uint64		n;
+	uint64		i;
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+
+	/* grants the new table got from default privileges */
+	values[0] = ObjectIdGetDatum(pol->parent);
+	values[1] = CStringGetTextDatum(target);
+	n = inv_spi_exec(
+		"SELECT DISTINCT a.grantee::pg_catalog.oid "
+		"FROM pg_catalog.pg_class c, "
+		"pg_catalog.aclexplode(c.relacl) a "
+		"WHERE c.oid OPERATOR(pg_catalog.=) "
+		"$2::pg_catalog.regclass::pg_catalog.oid "
+		"AND a.grantee OPERATOR(pg_catalog.<>) c.relowner "
+		"ORDER BY 1",
+		2, types, values, NULL, false, SPI_OK_SELECT);
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+		Oid			grantee = DatumGetObjectId(inv_spi_getdatum(i, 1, &isnull));
+
+		appendStringInfo(&sql, "REVOKE ALL ON TABLE %s FROM %s;\n", target,
+						 OidIsValid(grantee) ?
+						 quote_identifier(GetUserNameFromId(grantee, false)) :
+						 "PUBLIC");
+	}
 
 	/*
 	 * XXX: table-level grants only, each made as the owner; column grants
 	 * of the parent are not copied, and a grant the parent received from a
 	 * third role is recorded on the partition as granted by the owner.
 	 */
-	values[0] = ObjectIdGetDatum(pol->parent);
 	n = inv_spi_exec(
 		"SELECT a.privilege_type, a.grantee::pg_catalog.oid, a.is_grantable "
 		"FROM pg_catalog.pg_class c, "
@@ -700,7 +768,7 @@ append_owner_and_grants(StringInfo sql, InvPolicy *pol, const char *target)
 		"WHERE c.oid OPERATOR(pg_catalog.=) $1 "
 		"AND a.grantee OPERATOR(pg_catalog.<>) c.relowner "
 		"ORDER BY 2, 1",
-		1, types, values, NULL, true, SPI_OK_SELECT);
+		1, types, values, NULL, false, SPI_OK_SELECT);
 	for (i = 0; i < n; i++)
 	{
 		bool		isnull;
@@ -708,12 +776,14 @@ append_owner_and_grants(StringInfo sql, InvPolicy *pol, const char *target)
 		Oid			grantee = DatumGetObjectId(inv_spi_getdatum(i, 2, &isnull));
 		bool		grantable = inv_spi_getbool(i, 3, &isnull);
 
-		appendStringInfo(sql, "GRANT %s ON TABLE %s TO %s%s;\n", priv, target,
+		appendStringInfo(&sql, "GRANT %s ON TABLE %s TO %s%s;\n", priv, target,
 						 OidIsValid(grantee) ?
 						 quote_identifier(GetUserNameFromId(grantee, false)) :
 						 "PUBLIC",
 						 grantable ? " WITH GRANT OPTION" : "");
 	}
+	if (sql.len > 0)
+		inv_spi_exec(sql.data, 0, NULL, NULL, NULL, false, 0);
 }
 
 /*
@@ -757,10 +827,11 @@ ensure_month(InvPolicy *pol, InvPart *parts, int nparts, int mi,
 	char	   *target;
 	const char *col = quote_identifier(pol->column);
 	char	   *defname = NULL;
-	bool		has_rows = false;
 	StringInfoData sql;
 	int			i;
 	bool		isnull;
+	Oid			save_userid;
+	int			save_sec;
 
 	*moved = 0;
 	for (i = 0; i < nparts; i++)
@@ -782,20 +853,8 @@ ensure_month(InvPolicy *pol, InvPart *parts, int nparts, int mi,
 	lo_lit = key_text(pol, lo, true);
 	hi_lit = key_text(pol, hi, true);
 
-	/* rows of this month waiting in the default partition? */
 	if (OidIsValid(pol->default_part))
-	{
 		defname = rel_qualname(pol->default_part);
-		if (defname != NULL)
-		{
-			inv_spi_exec(psprintf("SELECT EXISTS (SELECT 1 FROM ONLY %s "
-								  "WHERE %s OPERATOR(pg_catalog.>=) %s "
-								  "AND %s OPERATOR(pg_catalog.<) %s)",
-								  defname, col, lo_lit, col, hi_lit),
-						 0, NULL, NULL, NULL, true, SPI_OK_SELECT);
-			has_rows = inv_spi_getbool(0, 1, &isnull);
-		}
-	}
 
 	name = choose_partition_name(pol, mi);
 	target = quote_qualified_identifier(pol->nspname, name);
@@ -803,10 +862,14 @@ ensure_month(InvPolicy *pol, InvPart *parts, int nparts, int mi,
 
 	/*
 	 * One statement list, run in one subtransaction: it all happens or,
-	 * on a lock timeout, none of it.
+	 * on a lock timeout, none of it.  With a default partition, the rows
+	 * of the month are always moved, even when none were seen before:
+	 * ATTACH takes ACCESS EXCLUSIVE on the default partition and scans it
+	 * anyway, and a row that a writer added since would otherwise make
+	 * ATTACH fail.
 	 */
 	initStringInfo(&sql);
-	if (has_rows)
+	if (defname != NULL)
 		appendStringInfo(&sql,
 						 "LOCK TABLE ONLY %s IN SHARE UPDATE EXCLUSIVE MODE;\n"
 						 "LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE;\n",
@@ -816,7 +879,7 @@ ensure_month(InvPolicy *pol, InvPart *parts, int nparts, int mi,
 					 "INCLUDING CONSTRAINTS INCLUDING GENERATED "
 					 "INCLUDING STORAGE INCLUDING COMPRESSION);\n",
 					 target, pol->qualname);
-	if (has_rows)
+	if (defname != NULL)
 	{
 		char	   *cols = copy_column_list(pol->parent);
 
@@ -833,17 +896,32 @@ ensure_month(InvPolicy *pol, InvPart *parts, int nparts, int mi,
 					 "ALTER TABLE %s ATTACH PARTITION %s "
 					 "FOR VALUES FROM (%s) TO (%s);\n",
 					 pol->qualname, target, lo_lit, hi_lit);
-	append_owner_and_grants(&sql, pol, target);
 
+	/*
+	 * The partition is made by the parent's owner, whoever runs
+	 * maintenance (a superuser's pg_cron job, a member of the owner role):
+	 * so it is the owner's from the start, and its grants are recorded as
+	 * the owner's.  The caller passed the ownership check, so this grants
+	 * nothing new; as for autovacuum, the switch is a restricted operation.
+	 */
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(rel_owner(pol->parent),
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
 	if (!inv_spi_exec_ddl_retry(sql.data, target))
-		return MONTH_LOCKED;
-
-	if (has_rows)
 	{
-		/* we still hold ACCESS EXCLUSIVE on the new partition */
+		SetUserIdAndSecContext(save_userid, save_sec);
+		return MONTH_LOCKED;
+	}
+	/* we hold ACCESS EXCLUSIVE on the new table: nothing below waits */
+	copy_grants(pol, target);
+	SetUserIdAndSecContext(save_userid, save_sec);
+
+	if (defname != NULL)
+	{
 		inv_spi_exec(psprintf("SELECT pg_catalog.count(*) FROM ONLY %s",
 							  target),
-					 0, NULL, NULL, NULL, true, SPI_OK_SELECT);
+					 0, NULL, NULL, NULL, false, SPI_OK_SELECT);
 		*moved = inv_spi_getint64(0, 1, &isnull);
 	}
 	ereport(DEBUG1,
@@ -1052,7 +1130,7 @@ same_column_shape(Oid a, Oid b)
 		"WHERE c.attrelid OPERATOR(pg_catalog.=) $1) "
 		"OPERATOR(pg_catalog.=) (SELECT pg_catalog.count(*) FROM c "
 		"WHERE c.attrelid OPERATOR(pg_catalog.=) $2)",
-		2, types, values, NULL, true, SPI_OK_SELECT);
+		2, types, values, NULL, false, SPI_OK_SELECT);
 	return inv_spi_getbool(0, 1, &isnull);
 }
 
@@ -1134,7 +1212,7 @@ inv_register_partitioned_table(PG_FUNCTION_ARGS)
 				 errmsg("table \"%s\" is partitioned on column \"%s\", not \"%s\"",
 						get_rel_name(parent), keycol, column)));
 
-	zone = PG_ARGISNULL(2) ? GetConfigOptionResetString("TimeZone")
+	zone = PG_ARGISNULL(2) ? server_time_zone()
 		: text_to_cstring(PG_GETARG_TEXT_PP(2));
 	tz = find_zone(zone);
 	if (tz == NULL)
@@ -1201,7 +1279,7 @@ inv_register_partitioned_table(PG_FUNCTION_ARGS)
 
 		inv_spi_exec("SELECT pg_catalog.jsonb_typeof($1) "
 					 "OPERATOR(pg_catalog.=) 'object'",
-					 1, jtypes, &options, NULL, true, SPI_OK_SELECT);
+					 1, jtypes, &options, NULL, false, SPI_OK_SELECT);
 		if (!inv_spi_getbool(0, 1, &isnull))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1276,10 +1354,19 @@ inv_unregister_partitioned_table(PG_FUNCTION_ARGS)
 	if (inv_spi_exec("DELETE FROM inventory.partition_policies "
 					 "WHERE parent::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
 					 1, types, values, NULL, false, SPI_OK_DELETE) == 0)
+	{
+		char	   *name = get_rel_name(parent);
+
+		if (name != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("table \"%s\" is not registered for partition management",
+							name)));
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("table with OID %u is not registered for partition management",
 						parent)));
+	}
 	inv_spi_finish();
 	PG_RETURN_VOID();
 }
@@ -1355,8 +1442,8 @@ report_month(InvRun *run, InvPolicy *pol, int mi, InvMonthResult r,
 			run->moved += moved;
 			if (moved > 0)
 				emit(run, pol, pol->qualname, "created", partname,
-					 psprintf("%s; moved " INT64_FORMAT " rows from the default partition",
-							  why, moved));
+					 psprintf("%s; moved " INT64_FORMAT " %s from the default partition",
+							  why, moved, moved == 1 ? "row" : "rows"));
 			else
 				emit(run, pol, pol->qualname, "created", partname, why);
 			return true;
@@ -1376,6 +1463,31 @@ report_month(InvRun *run, InvPolicy *pol, int mi, InvMonthResult r,
 }
 
 /*
+ * retention_cutoff
+ *		Month index of the retention cutoff: partitions whose real upper
+ *		bound is at or before the start of this month, in the policy's
+ *		zone, are due.  It is the month that now minus the retention falls
+ *		in, so at least the retention is always kept.  -1 without
+ *		retention.
+ */
+static int
+retention_cutoff(InvPolicy *pol, struct pg_tm *now_tm)
+{
+	int			y,
+				m,
+				d;
+
+	if (!pol->has_retention)
+		return -1;
+	if (pol->retention.month > 0)
+		return MONTH_INDEX(now_tm->tm_year, now_tm->tm_mon) -
+			pol->retention.month;
+	j2date(date2j(now_tm->tm_year, now_tm->tm_mon, now_tm->tm_mday) -
+		   pol->retention.day, &y, &m, &d);
+	return MONTH_INDEX(y, m);
+}
+
+/*
  * rescue_default
  *		Give the rows waiting in the default partition their partitions,
  *		month by month; rows beyond inventory_ext.future_limit_months (or
@@ -1383,7 +1495,7 @@ report_month(InvRun *run, InvPolicy *pol, int mi, InvMonthResult r,
  *		Returns false when a lock could not be had.
  */
 static bool
-rescue_default(InvRun *run, InvPolicy *pol, int cur)
+rescue_default(InvRun *run, InvPolicy *pol, int cur, int cutoff)
 {
 	char	   *defname = rel_qualname(pol->default_part);
 	const char *col = quote_identifier(pol->column);
@@ -1410,7 +1522,7 @@ rescue_default(InvRun *run, InvPolicy *pol, int cur)
 							  "::pg_catalog.int4 END, pg_catalog.count(*) "
 							  "FROM ONLY %s GROUP BY 1 ORDER BY 1",
 							  col, local, local, defname),
-					 1, types, values, NULL, true, SPI_OK_SELECT);
+					 1, types, values, NULL, false, SPI_OK_SELECT);
 	months = palloc(sizeof(int) * (n + 1));
 	counts = palloc(sizeof(int64) * (n + 1));
 	nomonth = palloc(sizeof(bool) * (n + 1));
@@ -1431,17 +1543,29 @@ rescue_default(InvRun *run, InvPolicy *pol, int cur)
 		InvMonthResult r;
 
 		CHECK_FOR_INTERRUPTS();
+		/*
+		 * Rows older than retention under a drop policy stay put: making
+		 * their partition only for retention to drop it at once would
+		 * destroy rows nobody asked to delete.
+		 */
 		if (nomonth[i] || months[i] > cur + inv_future_limit_months ||
-			months[i] < MONTH_INDEX(1, 1) || months[i] > MONTH_INDEX(9999, 12))
+			months[i] < MONTH_INDEX(1, 1) ||
+			months[i] > MONTH_INDEX(9999, 12) ||
+			(strcmp(pol->action, "drop") == 0 && months[i] < cutoff))
 		{
 			char	   *detail;
+			const char *rows = counts[i] == 1 ? "row" : "rows";
 
 			if (nomonth[i])
-				detail = psprintf(INT64_FORMAT " rows with a null or infinite key left in the default partition",
-								  counts[i]);
+				detail = psprintf(INT64_FORMAT " %s with a null or infinite key left in the default partition",
+								  counts[i], rows);
+			else if (months[i] < cutoff)
+				detail = psprintf(INT64_FORMAT " %s of month %04d-%02d, older than the retention of a drop policy, left in the default partition",
+								  counts[i], rows, MI_YEAR(months[i]),
+								  MI_MONTH(months[i]));
 			else
-				detail = psprintf(INT64_FORMAT " rows of month %04d-%02d, beyond inventory_ext.future_limit_months (%d), left in the default partition",
-								  counts[i], MI_YEAR(months[i]),
+				detail = psprintf(INT64_FORMAT " %s of month %04d-%02d, beyond inventory_ext.future_limit_months (%d), left in the default partition",
+								  counts[i], rows, MI_YEAR(months[i]),
 								  MI_MONTH(months[i]), inv_future_limit_months);
 			ereport(WARNING,
 					(errmsg("table %s has rows in its default partition that maintenance will not place",
@@ -1469,29 +1593,15 @@ rescue_default(InvRun *run, InvPolicy *pol, int cur)
  *		be had.
  */
 static bool
-apply_retention(InvRun *run, InvPolicy *pol, struct pg_tm *now_tm,
+apply_retention(InvRun *run, InvPolicy *pol, int cutoff_mi,
 				bool archive_installed)
 {
-	int			cutoff_mi;
 	int64		cutoff;
 	int64		now_key = instant_as_key(pol, run->now);
 	InvPart    *parts;
 	int			nparts;
 	int			i;
 
-	if (pol->retention.month > 0)
-		cutoff_mi = MONTH_INDEX(now_tm->tm_year, now_tm->tm_mon) -
-			pol->retention.month;
-	else
-	{
-		int			y,
-					m,
-					d;
-
-		j2date(date2j(now_tm->tm_year, now_tm->tm_mon, now_tm->tm_mday) -
-			   pol->retention.day, &y, &m, &d);
-		cutoff_mi = MONTH_INDEX(y, m);
-	}
 	if (cutoff_mi < MONTH_INDEX(1, 1))
 		return true;
 	cutoff = month_start(pol, cutoff_mi);
@@ -1565,6 +1675,7 @@ maintain_table(InvRun *run, InvPolicy *pol, bool archive_installed)
 {
 	struct pg_tm now_tm;
 	int			cur;
+	int			cutoff;
 	int			mi;
 	bool		ok = true;
 	Oid			types[2] = {OIDOID, TEXTOID};
@@ -1607,6 +1718,7 @@ maintain_table(InvRun *run, InvPolicy *pol, bool archive_installed)
 
 	local_time(pol, run->now, &now_tm);
 	cur = MONTH_INDEX(now_tm.tm_year, now_tm.tm_mon);
+	cutoff = retention_cutoff(pol, &now_tm);
 
 	/* rows in the default partition first: they decide what to create */
 	if (OidIsValid(pol->default_part))
@@ -1617,7 +1729,7 @@ maintain_table(InvRun *run, InvPolicy *pol, bool archive_installed)
 			ok = false;
 		}
 		else
-			ok = rescue_default(run, pol, cur);
+			ok = rescue_default(run, pol, cur, cutoff);
 	}
 
 	for (mi = cur; ok && mi <= cur + pol->premake; mi++)
@@ -1634,7 +1746,7 @@ maintain_table(InvRun *run, InvPolicy *pol, bool archive_installed)
 	}
 
 	if (ok && pol->has_retention)
-		ok = apply_retention(run, pol, &now_tm, archive_installed);
+		ok = apply_retention(run, pol, cutoff, archive_installed);
 
 	values[0] = ObjectIdGetDatum(pol->parent);
 	values[1] = CStringGetTextDatum(run->summary.len ? run->summary.data
@@ -1728,6 +1840,118 @@ inv_run_maintenance(PG_FUNCTION_ARGS)
 					run.detached, run.archived, run.skipped, run.stray,
 					INSTR_TIME_GET_MILLISEC(elapsed))));
 	return (Datum) 0;
+}
+
+/*
+ * inv_run_maintenance_proc
+ *		PROCEDURE run_maintenance_proc(p_parent regclass DEFAULT NULL,
+ *			p_now timestamptz DEFAULT NULL)
+ *
+ * run_maintenance for one table at a time, committing after each, so the
+ * locks taken for one table (ACCESS EXCLUSIVE on its default partition,
+ * among others) are released before the next table is touched.  This is
+ * what the pg_cron job calls.  p_now defaults to now() of each table's
+ * own transaction.  A table whose maintenance fails with an error is
+ * reported as a WARNING and the others are still maintained.  Called
+ * inside a transaction block (atomic CALL), it cannot commit and runs
+ * everything in the caller's transaction.
+ *
+ * Written in C, not PL/pgSQL: a procedure that commits cannot carry a
+ * SET search_path clause, and here every name is qualified in the C
+ * strings instead.
+ */
+Datum
+inv_run_maintenance_proc(PG_FUNCTION_ARGS)
+{
+	CallContext *callctx = (CallContext *) fcinfo->context;
+	bool		atomic = callctx == NULL || !IsA(callctx, CallContext) ||
+		callctx->atomic;
+	MemoryContext keepcxt = fcinfo->flinfo->fn_mcxt;
+	Oid		   *parents;
+	uint64		n;
+	uint64		i;
+	Oid			types[2] = {OIDOID, TIMESTAMPTZOID};
+	Datum		values[2];
+	bool		nulls[2];
+
+	inv_spi_connect_nonatomic(atomic);
+
+	values[0] = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
+	nulls[0] = PG_ARGISNULL(0);
+	n = inv_spi_exec("SELECT p.parent::pg_catalog.oid "
+					 "FROM inventory.partition_policies p "
+					 "WHERE $1 IS NULL "
+					 "OR p.parent::pg_catalog.oid OPERATOR(pg_catalog.=) $1 "
+					 "ORDER BY p.parent::pg_catalog.text COLLATE \"C\"",
+					 1, types, values, nulls, false, SPI_OK_SELECT);
+	if (!nulls[0] && n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("table \"%s\" is not registered for partition management",
+						get_rel_name(DatumGetObjectId(values[0])))));
+
+	/* the list must outlive the commits below */
+	parents = MemoryContextAlloc(keepcxt, sizeof(Oid) * (n + 1));
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		parents[i] = DatumGetObjectId(inv_spi_getdatum(i, 1, &isnull));
+	}
+
+	for (i = 0; i < n; i++)
+	{
+		MemoryContext oldcxt = CurrentMemoryContext;
+		ResourceOwner oldowner = CurrentResourceOwner;
+
+		CHECK_FOR_INTERRUPTS();
+		values[0] = ObjectIdGetDatum(parents[i]);
+		values[1] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
+		nulls[0] = false;
+		nulls[1] = PG_ARGISNULL(1);
+
+		/* one table's failure must not stop the others */
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(oldcxt);
+		PG_TRY();
+		{
+			inv_spi_exec("SELECT pg_catalog.count(*) "
+						 "FROM inventory.run_maintenance("
+						 "$1::pg_catalog.regclass, "
+						 "COALESCE($2, pg_catalog.now()))",
+						 2, types, values, nulls, false, SPI_OK_SELECT);
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcxt);
+			CurrentResourceOwner = oldowner;
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(oldcxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcxt);
+			CurrentResourceOwner = oldowner;
+			/* a cancel or shutdown ends the whole run */
+			if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+				edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+				ReThrowError(edata);
+			ereport(WARNING,
+					(errcode(edata->sqlerrcode),
+					 errmsg("maintenance of table with OID %u failed: %s",
+							parents[i], edata->message),
+					 edata->detail ? errdetail("%s", edata->detail) : 0));
+			FreeErrorData(edata);
+		}
+		PG_END_TRY();
+
+		if (!atomic)
+			inv_spi_commit();
+	}
+	inv_spi_finish();
+	PG_RETURN_VOID();
 }
 
 /*

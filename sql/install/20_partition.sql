@@ -122,45 +122,15 @@ AS 'MODULE_PATHNAME', 'inv_run_maintenance';
  * committing after each, so the locks of one table are released before
  * the next is touched.  This is what the pg_cron job calls; CALL it
  * outside an explicit transaction block.  A table whose maintenance fails
- * is reported as a WARNING and the others are still maintained.
- *
- * A procedure that COMMITs cannot carry a SET clause, so instead of
- * SET search_path every name below is schema-qualified.
+ * is reported as a WARNING and the others are still maintained.  Written
+ * in C: a procedure that commits cannot carry SET search_path, and the C
+ * code qualifies every name.
  */
 CREATE PROCEDURE inventory.run_maintenance_proc(
     p_parent regclass DEFAULT NULL,
     p_now timestamptz DEFAULT NULL)
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    v_parents pg_catalog.regclass[];
-    v_parent pg_catalog.regclass;
-    v_actions pg_catalog.int8;
-BEGIN
-    IF p_parent IS NOT NULL THEN
-        v_parents := ARRAY[p_parent];
-    ELSE
-        SELECT pg_catalog.array_agg(p.parent
-                   ORDER BY p.parent::pg_catalog.text COLLATE "C")
-        INTO v_parents
-        FROM inventory.partition_policies p;
-    END IF;
-
-    FOREACH v_parent IN ARRAY COALESCE(v_parents, '{}')
-    LOOP
-        BEGIN
-            SELECT pg_catalog.count(*) INTO v_actions
-            FROM inventory.run_maintenance(v_parent,
-                     COALESCE(p_now, pg_catalog.now()));
-        EXCEPTION WHEN OTHERS THEN
-            RAISE WARNING 'maintenance of table % failed: %',
-                v_parent, SQLERRM
-                USING DETAIL = pg_catalog.format('SQLSTATE %s', SQLSTATE);
-        END;
-        COMMIT;
-    END LOOP;
-END;
-$$;
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'inv_run_maintenance_proc';
 
 /*
  * partition_bounds(parent, now): the partitions of a registered table and
