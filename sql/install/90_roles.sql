@@ -279,7 +279,7 @@ DECLARE
     v_fn record;
     v_reader_functions text[] := ARRAY[
         'analyze_reorder', 'check_daily_usage', 'check_stock_summary',
-        'current_org_id', 'list_job_runs', 'cron_readiness', 'cron_settings',
+        'check_rollups', 'current_org_id', 'list_job_runs', 'cron_readiness', 'cron_settings',
         'job_definitions'];
     v_writer_functions text[] := ARRAY[
         'record_movement', 'receive', 'allocate', 'allocate_lines',
