@@ -6,6 +6,8 @@ DROP EXTENSION IF EXISTS inventory_ext CASCADE;
 CREATE EXTENSION inventory_ext;
 SET TimeZone = 'UTC';
 \set VERBOSITY terse
+DROP TABLE IF EXISTS public.unmanaged, public.odd_archive, public.readings,
+    public.readings_archive, public.events, public.events_archive;
 
 INSERT INTO inventory.organizations (code, name, time_zone)
 VALUES ('acme', 'Acme', 'UTC');
@@ -267,3 +269,33 @@ SELECT (SELECT count(*) FROM public.readings)
 SELECT parent, action, relation, months, outcome
 FROM inventory.archive_history WHERE parent = 'public.readings' ORDER BY run_id;
 SELECT * FROM usage_same;
+
+-- retention action 'archive' of the partition engine calls
+-- archive_partition: months past retention join the archive
+CREATE TABLE public.events (
+    event_id bigint NOT NULL,
+    at timestamptz NOT NULL,
+    payload text
+) PARTITION BY RANGE (at);
+CREATE TABLE public.events_archive (LIKE public.events)
+    PARTITION BY RANGE (at);
+SELECT inventory.register_partitioned_table('public.events', 'at', 'UTC', 1,
+    '2 months', 'archive', 'public.events_archive');
+SELECT count(*) AS partitions_made
+FROM generate_series(date '2024-01-01', date '2024-05-01', interval '1 month') m,
+     LATERAL inventory.create_partition('public.events', m::date);
+INSERT INTO public.events
+SELECT g, '2024-01-01 00:00+00'::timestamptz + g * interval '3 hours', 'e' || g
+FROM generate_series(0, 1000) g;
+SELECT action, partition FROM inventory.run_maintenance('public.events',
+                                                       '2024-05-15 00:00+00')
+WHERE action = 'archived' ORDER BY partition;
+SELECT partition, lower_at
+FROM inventory.list_partition_ranges('public.events_archive');
+SELECT (SELECT count(*) FROM public.events)
+       + (SELECT count(*) FROM public.events_archive) AS rows_total;
+SELECT action, relation, months, outcome
+FROM inventory.archive_history WHERE parent = 'public.events' ORDER BY run_id;
+
+DROP TABLE public.unmanaged, public.odd_archive, public.readings,
+    public.readings_archive, public.events, public.events_archive;
