@@ -44,6 +44,7 @@
 
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/heap.h"
 #include "catalog/pg_type.h"
 #include "commands/tablecmds.h"
@@ -65,6 +66,8 @@ PG_FUNCTION_INFO_V1(inv_archive_before);
 PG_FUNCTION_INFO_V1(inv_restore_month);
 PG_FUNCTION_INFO_V1(inv_archive_partition_remote);
 PG_FUNCTION_INFO_V1(inv_archive_detached);
+PG_FUNCTION_INFO_V1(inv_archive_before_proc);
+PG_FUNCTION_INFO_V1(inv_archive_due);
 
 /* Name of the CHECK constraint that carries a month's bounds */
 #define INV_BOUNDS_CONSTRAINT	"inventory_archive_bounds"
@@ -1328,4 +1331,354 @@ inv_archive_partition_remote(PG_FUNCTION_ARGS)
 	inv_spi_finish();
 
 	PG_RETURN_INT64(rows);
+}
+
+/*
+ * Run one SQL statement (no parameters but $1 oid / $2 timestamptz /
+ * $3 int4 as given) in a subtransaction; returns NULL on success, else the
+ * error, which has been cleaned up.  A cancel or a shutdown is re-thrown:
+ * it ends the whole procedure.
+ */
+static ErrorData *
+try_exec(const char *sql, int nargs, Oid *types, Datum *values, bool *nulls)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		inv_spi_exec(sql, nargs, types, values, nulls, false, SPI_OK_SELECT);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			ReThrowError(edata);
+	}
+	PG_END_TRY();
+	return edata;
+}
+
+/* Whether a procedure was called so that it may commit. */
+static bool
+call_is_atomic(FunctionCallInfo fcinfo)
+{
+	CallContext *callctx = (CallContext *) fcinfo->context;
+
+	return callctx == NULL || !IsA(callctx, CallContext) || callctx->atomic;
+}
+
+/* Record a failed or skipped run (parent by OID). */
+static void
+record_outcome(Oid parent, const char *relation, const char *action,
+			   int months, int64 rows, const char *outcome,
+			   const char *detail)
+{
+	Oid			types[7] = {OIDOID, TEXTOID, TEXTOID, INT4OID, INT8OID,
+	TEXTOID, TEXTOID};
+	Datum		values[7];
+	bool		nulls[7] = {false};
+
+	values[0] = ObjectIdGetDatum(parent);
+	nulls[1] = relation == NULL;
+	values[1] = relation ? CStringGetTextDatum(relation) : (Datum) 0;
+	values[2] = CStringGetTextDatum(action);
+	values[3] = Int32GetDatum(months);
+	values[4] = Int64GetDatum(rows);
+	values[5] = CStringGetTextDatum(outcome);
+	nulls[6] = detail == NULL;
+	values[6] = detail ? CStringGetTextDatum(detail) : (Datum) 0;
+	inv_spi_exec("INSERT INTO inventory.archive_runs (parent, relation, action, "
+				 "months, rows_moved, outcome, detail) "
+				 "VALUES ($1::pg_catalog.regclass::pg_catalog.text, $2, $3, "
+				 "$4, $5, $6, $7)",
+				 7, types, values, nulls, false, SPI_OK_INSERT);
+}
+
+/*
+ * PROCEDURE archive_before_proc(p_parent regclass, p_cutoff timestamptz,
+ *		p_batch_size integer DEFAULT NULL, p_verbose boolean DEFAULT true,
+ *		p_now timestamptz DEFAULT NULL)
+ *
+ * archive_before, committing after every month and every batch, so that a
+ * crash or a cancel loses at most the step in flight (which rolls back
+ * whole) and a rerun continues.  After each step the progress row of the
+ * parent in inventory.archive_progress is updated and committed, so other
+ * sessions can watch it; a NOTICE per step when p_verbose.  A failing
+ * step marks the progress row 'failed', records a failed run and raises
+ * its error.  Called inside a transaction block (atomic CALL), it cannot
+ * commit and runs everything in the caller's transaction.
+ *
+ * Written in C, not PL/pgSQL: a procedure that commits cannot carry a SET
+ * search_path clause; every name here is qualified instead.
+ *
+ * Locks and errors: as archive_step, per step.  The arguments are checked
+ * before anything is written: bad input changes nothing.
+ */
+Datum
+inv_archive_before_proc(PG_FUNCTION_ARGS)
+{
+	bool		atomic = call_is_atomic(fcinfo);
+	InvArchivePolicy pol;
+	Oid			parent;
+	TimestampTz cutoff;
+	TimestampTz now;
+	int			batch;
+	bool		verbose = PG_ARGISNULL(3) || PG_GETARG_BOOL(3);
+	int			steps = 0;
+	int			months = 0;
+	int64		total = 0;
+	Oid			types[5] = {OIDOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID,
+	TEXTOID};
+	Datum		values[5];
+	bool		nulls[5] = {false};
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("parent and cutoff must not be null")));
+	parent = PG_GETARG_OID(0);
+	cutoff = PG_GETARG_TIMESTAMPTZ(1);
+	batch = PG_ARGISNULL(2) ? inv_archive_batch_size : PG_GETARG_INT32(2);
+	now = PG_ARGISNULL(4) ? GetCurrentTransactionStartTimestamp() :
+		PG_GETARG_TIMESTAMPTZ(4);
+
+	inv_spi_connect_nonatomic(atomic);
+
+	/* validate before writing anything */
+	check_cutoff(parent, cutoff, now, batch);
+	load_policy(parent, &pol);
+
+	values[0] = ObjectIdGetDatum(parent);
+	values[1] = TimestampTzGetDatum(cutoff);
+	values[2] = Int32GetDatum(batch);
+	values[3] = TimestampTzGetDatum(now);
+	inv_spi_exec("INSERT INTO inventory.archive_progress AS g "
+				 "(parent, cutoff, state, started_at, updated_at) "
+				 "VALUES ($1::pg_catalog.regclass::pg_catalog.text, $2, 'running', "
+				 "pg_catalog.clock_timestamp(), pg_catalog.clock_timestamp()) "
+				 "ON CONFLICT (parent) DO UPDATE "
+				 "SET cutoff = EXCLUDED.cutoff, state = 'running', "
+				 "started_at = EXCLUDED.started_at, "
+				 "updated_at = EXCLUDED.updated_at, steps = 0, "
+				 "months_attached = 0, rows_moved = 0, "
+				 "current_relation = NULL, detail = NULL",
+				 2, types, values, NULL, false, SPI_OK_INSERT);
+	if (!atomic)
+		inv_spi_commit();
+
+	for (;;)
+	{
+		ErrorData  *edata;
+		char	   *action;
+		char	   *relation;
+		int64		rows;
+		bool		isnull;
+
+		CHECK_FOR_INTERRUPTS();
+		values[0] = ObjectIdGetDatum(parent);
+		edata = try_exec("SELECT s.action, s.relation, s.rows_moved "
+						 "FROM inventory.archive_step($1::pg_catalog.regclass, "
+						 "$2, $3, $4) s",
+						 4, types, values, nulls);
+		if (edata != NULL)
+		{
+			char	   *detail = psprintf("%s: %s",
+										  unpack_sql_state(edata->sqlerrcode),
+										  edata->message);
+
+			values[4] = CStringGetTextDatum(detail);
+			inv_spi_exec("UPDATE inventory.archive_progress "
+						 "SET state = 'failed', detail = $5, "
+						 "updated_at = pg_catalog.clock_timestamp() "
+						 "WHERE parent OPERATOR(pg_catalog.=) "
+						 "$1::pg_catalog.regclass::pg_catalog.text "
+						 "AND $2 IS NOT NULL AND $3 IS NOT NULL AND $4 IS NOT NULL",
+						 5, types, values, nulls, false, SPI_OK_UPDATE);
+			record_outcome(parent, NULL, "batch", months, total, "failed",
+						   detail);
+			if (!atomic)
+				inv_spi_commit();
+			ereport(ERROR,
+					(errcode(edata->sqlerrcode),
+					 errmsg("archival of \"%s\" before %s failed after %d steps: %s",
+							rel_qname(parent), timestamptz_to_str(cutoff),
+							steps, edata->message),
+					 edata->detail ? errdetail("%s", edata->detail) : 0,
+					 edata->hint ? errhint("%s", edata->hint) : 0));
+		}
+
+		action = inv_spi_gettext(0, 1);
+		if (strcmp(action, "done") == 0)
+			break;
+		relation = inv_spi_gettext(0, 2);
+		rows = inv_spi_getint64(0, 3, &isnull);
+		steps++;
+		total += rows;
+		if (strcmp(action, "attach") == 0)
+			months++;
+
+		{
+			Oid			ptypes[5] = {OIDOID, INT4OID, INT4OID, INT8OID, TEXTOID};
+			Datum		pvalues[5];
+
+			pvalues[0] = ObjectIdGetDatum(parent);
+			pvalues[1] = Int32GetDatum(steps);
+			pvalues[2] = Int32GetDatum(months);
+			pvalues[3] = Int64GetDatum(total);
+			pvalues[4] = CStringGetTextDatum(relation);
+			inv_spi_exec("UPDATE inventory.archive_progress "
+						 "SET steps = $2, months_attached = $3, rows_moved = $4, "
+						 "current_relation = $5, "
+						 "updated_at = pg_catalog.clock_timestamp() "
+						 "WHERE parent OPERATOR(pg_catalog.=) "
+						 "$1::pg_catalog.regclass::pg_catalog.text",
+						 5, ptypes, pvalues, NULL, false, SPI_OK_UPDATE);
+		}
+		if (verbose)
+			ereport(NOTICE,
+					(errmsg("archival of \"%s\": %s \"%s\", %lld rows (%lld in total)",
+							rel_qname(parent), action, relation,
+							(long long) rows, (long long) total)));
+		if (!atomic)
+			inv_spi_commit();
+	}
+
+	values[0] = ObjectIdGetDatum(parent);
+	inv_spi_exec("UPDATE inventory.archive_progress "
+				 "SET state = 'done', updated_at = pg_catalog.clock_timestamp() "
+				 "WHERE parent OPERATOR(pg_catalog.=) "
+				 "$1::pg_catalog.regclass::pg_catalog.text",
+				 1, types, values, NULL, false, SPI_OK_UPDATE);
+	ereport(LOG,
+			(errmsg("archival of \"%s\" before %s: %d months attached, %lld rows in %d steps",
+					rel_qname(parent), timestamptz_to_str(cutoff), months,
+					(long long) total, steps)));
+	if (!atomic)
+		inv_spi_commit();
+	inv_spi_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * PROCEDURE archive_due(p_now timestamptz DEFAULT NULL)
+ *
+ * The scheduled job: for every policy with retention action 'archive' and
+ * a retention, archives (archive_partition) the whole months that ended on
+ * or before the start of the month holding p_now - retention, in the
+ * policy's zone, never the current month; p_now NULL means now().
+ * Commits after each month.  A parent whose advisory lock is held by
+ * another run is skipped with a NOTICE and a 'skip' run; a month that
+ * fails is a WARNING and a 'failed' run, and the others go on.
+ *
+ * Written in C for the reason given at archive_before_proc.
+ */
+Datum
+inv_archive_due(PG_FUNCTION_ARGS)
+{
+	bool		atomic = call_is_atomic(fcinfo);
+	MemoryContext keepcxt = fcinfo->flinfo->fn_mcxt;
+	TimestampTz now;
+	Oid		   *parents;
+	Oid		   *parts;
+	uint64		n;
+	uint64		i;
+	Oid			skipped = InvalidOid;
+	int			months = 0;
+	int			failed = 0;
+	Oid			types[1] = {TIMESTAMPTZOID};
+	Datum		values[1];
+
+	now = PG_ARGISNULL(0) ? GetCurrentTransactionStartTimestamp() :
+		PG_GETARG_TIMESTAMPTZ(0);
+
+	inv_spi_connect_nonatomic(atomic);
+	values[0] = TimestampTzGetDatum(now);
+	n = inv_spi_exec("SELECT p.parent::pg_catalog.oid, r.partition::pg_catalog.oid "
+					 "FROM inventory.partition_policies p "
+					 "CROSS JOIN LATERAL (SELECT LEAST("
+					 "pg_catalog.timezone(p.time_zone, pg_catalog.date_trunc('month', "
+					 "pg_catalog.timezone(p.time_zone, $1 OPERATOR(pg_catalog.-) p.retention))), "
+					 "pg_catalog.timezone(p.time_zone, pg_catalog.date_trunc('month', "
+					 "pg_catalog.timezone(p.time_zone, $1)))) AS cut) c "
+					 "CROSS JOIN LATERAL inventory.list_partition_ranges(p.parent) r "
+					 "WHERE p.retention_action OPERATOR(pg_catalog.=) 'archive' "
+					 "AND p.retention IS NOT NULL AND NOT r.is_default "
+					 "AND r.upper_at OPERATOR(pg_catalog.<=) c.cut "
+					 "ORDER BY p.parent::pg_catalog.text COLLATE \"C\", r.lower_at",
+					 1, types, values, NULL, true, SPI_OK_SELECT);
+
+	/* the lists must outlive the commits below */
+	parents = MemoryContextAlloc(keepcxt, sizeof(Oid) * (n + 1));
+	parts = MemoryContextAlloc(keepcxt, sizeof(Oid) * (n + 1));
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		parents[i] = DatumGetObjectId(inv_spi_getdatum(i, 1, &isnull));
+		parts[i] = DatumGetObjectId(inv_spi_getdatum(i, 2, &isnull));
+	}
+
+	for (i = 0; i < n; i++)
+	{
+		ErrorData  *edata;
+		Oid			ptypes[1] = {OIDOID};
+		Datum		pvalues[1];
+
+		CHECK_FOR_INTERRUPTS();
+		if (parents[i] == skipped)
+			continue;
+		if (!inv_try_advisory_xact_lock((int32) parents[i]))
+		{
+			ereport(NOTICE,
+					(errmsg("skipping table \"%s\": another maintenance or archival run holds its lock",
+							rel_qname(parents[i]))));
+			record_outcome(parents[i], NULL, "skip", 0, 0, "skipped",
+						   "advisory lock held by another run");
+			skipped = parents[i];
+		}
+		else
+		{
+			pvalues[0] = ObjectIdGetDatum(parts[i]);
+			edata = try_exec("SELECT inventory.archive_partition($1::pg_catalog.regclass)",
+							 1, ptypes, pvalues, NULL);
+			if (edata == NULL)
+				months++;
+			else
+			{
+				char	   *name = get_rel_name(parts[i]);
+
+				failed++;
+				ereport(WARNING,
+						(errcode(edata->sqlerrcode),
+						 errmsg("could not archive partition \"%s\": %s",
+								name ? name : "?", edata->message)));
+				record_outcome(parents[i], name, "attach", 0, 0, "failed",
+							   psprintf("%s: %s",
+										unpack_sql_state(edata->sqlerrcode),
+										edata->message));
+				FreeErrorData(edata);
+			}
+		}
+		if (!atomic)
+			inv_spi_commit();
+	}
+	inv_spi_finish();
+
+	ereport(LOG,
+			(errmsg("archive_due: %d months archived, %d failed", months,
+					failed)));
+	PG_RETURN_VOID();
 }

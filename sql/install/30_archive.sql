@@ -157,10 +157,11 @@ AS 'MODULE_PATHNAME', 'inv_archive_before';
  * archive_before_proc(parent, cutoff, batch_size, verbose, now)
  *
  * The same, committing after every month and every batch, so that a crash
- * or a cancel loses at most the batch in flight (which rolls back whole)
- * and a rerun continues.  Progress is in inventory.archive_progress.
- * A procedure that COMMITs cannot carry a SET clause, so instead of
- * SET search_path every name in it is schema-qualified.
+ * or a cancel loses at most the step in flight (which rolls back whole)
+ * and a rerun continues.  Progress is committed to
+ * inventory.archive_progress after each step; a NOTICE per step.  In C: a
+ * procedure that commits cannot carry a SET search_path clause, and C
+ * qualifies every name instead.
  */
 CREATE PROCEDURE inventory.archive_before_proc(
     p_parent regclass,
@@ -168,85 +169,8 @@ CREATE PROCEDURE inventory.archive_before_proc(
     p_batch_size integer DEFAULT NULL,
     p_verbose boolean DEFAULT true,
     p_now timestamptz DEFAULT NULL)
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    v_now pg_catalog.timestamptz := COALESCE(p_now, pg_catalog.now());
-    v_step record;
-    v_steps integer := 0;
-    v_months integer := 0;
-    v_rows bigint := 0;
-    v_err text;
-    v_state text;
-BEGIN
-    -- the first step runs unguarded: bad arguments change nothing
-    SELECT * INTO v_step
-    FROM inventory.archive_step(p_parent, p_cutoff, p_batch_size, v_now);
-    INSERT INTO inventory.archive_progress AS g
-        (parent, cutoff, state, started_at, updated_at)
-    VALUES (p_parent::pg_catalog.text, p_cutoff, 'running',
-            pg_catalog.clock_timestamp(), pg_catalog.clock_timestamp())
-    ON CONFLICT (parent) DO UPDATE
-    SET cutoff = EXCLUDED.cutoff, state = 'running',
-        started_at = EXCLUDED.started_at,
-        updated_at = EXCLUDED.updated_at, steps = 0,
-        months_attached = 0, rows_moved = 0,
-        current_relation = NULL, detail = NULL;
-
-    LOOP
-        IF v_steps > 0 THEN
-            BEGIN
-                SELECT * INTO v_step
-                FROM inventory.archive_step(p_parent, p_cutoff, p_batch_size,
-                                            v_now);
-            EXCEPTION WHEN OTHERS THEN
-                v_err := SQLERRM;
-                v_state := SQLSTATE;
-            END;
-        END IF;
-        EXIT WHEN v_err IS NOT NULL OR v_step.action = 'done';
-        v_steps := v_steps + 1;
-        v_rows := v_rows + v_step.rows_moved;
-        IF v_step.action = 'attach' THEN
-            v_months := v_months + 1;
-        END IF;
-        UPDATE inventory.archive_progress
-        SET steps = v_steps, months_attached = v_months, rows_moved = v_rows,
-            current_relation = v_step.relation,
-            updated_at = pg_catalog.clock_timestamp()
-        WHERE parent OPERATOR(pg_catalog.=) p_parent::pg_catalog.text;
-        IF p_verbose THEN
-            RAISE NOTICE 'archival of "%": % "%", % rows (% in total)',
-                p_parent, v_step.action, v_step.relation,
-                v_step.rows_moved, v_rows;
-        END IF;
-        COMMIT;
-    END LOOP;
-
-    IF v_err IS NOT NULL THEN
-        -- keep the failure visible, then report it to the caller
-        UPDATE inventory.archive_progress
-        SET state = 'failed', detail = v_state OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||) v_err,
-            updated_at = pg_catalog.clock_timestamp()
-        WHERE parent OPERATOR(pg_catalog.=) p_parent::pg_catalog.text;
-        INSERT INTO inventory.archive_runs
-            (parent, action, months, rows_moved, outcome, detail)
-        VALUES (p_parent::pg_catalog.text, 'batch', v_months, v_rows, 'failed',
-                v_state OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||) v_err);
-        COMMIT;
-        RAISE EXCEPTION 'archival of "%" before % failed after % steps: %',
-            p_parent, p_cutoff, v_steps, v_err
-            USING ERRCODE = v_state;
-    END IF;
-
-    UPDATE inventory.archive_progress
-    SET state = 'done', updated_at = pg_catalog.clock_timestamp()
-    WHERE parent OPERATOR(pg_catalog.=) p_parent::pg_catalog.text;
-    RAISE LOG 'archival of "%" before %: % months attached, % rows in % steps',
-        p_parent, p_cutoff, v_months, v_rows, v_steps;
-    COMMIT;
-END;
-$$;
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'inv_archive_before_proc';
 
 /*
  * restore_month(parent, month)
@@ -347,80 +271,12 @@ $$;
  * start of the month holding (now - retention), in the policy's zone;
  * never the current month.  Commits after each month.  A parent whose
  * advisory lock is held by another run is skipped with a NOTICE; a month
- * that fails is recorded in archive_runs and reported as a WARNING.
+ * that fails is recorded in archive_runs and reported as a WARNING.  In C
+ * for the reason given at archive_before_proc.
  */
-CREATE PROCEDURE inventory.archive_due(
-    p_now timestamptz DEFAULT pg_catalog.now())
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    v_pol record;
-    v_part record;
-    v_cut timestamptz;
-    v_cur timestamptz;
-    v_err text;
-    v_state text;
-    v_months integer := 0;
-    v_rows bigint := 0;
-    v_locked boolean;
-BEGIN
-    IF p_now IS NULL THEN
-        RAISE EXCEPTION 'now must not be null'
-            USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    FOR v_pol IN
-        SELECT p.parent, p.time_zone, p.retention
-        FROM inventory.partition_policies p
-        WHERE p.retention_action = 'archive' AND p.retention IS NOT NULL
-        ORDER BY p.parent::text
-    LOOP
-        v_cut := pg_catalog.date_trunc('month',
-                     (p_now - v_pol.retention) AT TIME ZONE v_pol.time_zone)
-                 AT TIME ZONE v_pol.time_zone;
-        v_cur := pg_catalog.date_trunc('month', p_now AT TIME ZONE v_pol.time_zone)
-                 AT TIME ZONE v_pol.time_zone;
-        v_cut := LEAST(v_cut, v_cur);
-        FOR v_part IN
-            SELECT r.partition
-            FROM inventory.list_partition_ranges(v_pol.parent) r
-            WHERE NOT r.is_default AND r.upper_at <= v_cut
-            ORDER BY r.lower_at
-        LOOP
-            -- (INV_ADVISORY_KEY, parent oid); released at each COMMIT
-            v_locked := pg_catalog.pg_try_advisory_xact_lock(1229870661,
-                            v_pol.parent::oid::integer);
-            IF NOT v_locked THEN
-                RAISE NOTICE 'skipping table "%": another maintenance or archival run holds its lock',
-                    v_pol.parent;
-                INSERT INTO inventory.archive_runs
-                    (parent, action, outcome, detail)
-                VALUES (v_pol.parent::text, 'skip', 'skipped',
-                        'advisory lock held by another run');
-                COMMIT;
-                EXIT;
-            END IF;
-            v_err := NULL;
-            BEGIN
-                v_rows := v_rows + inventory.archive_partition(v_part.partition);
-                v_months := v_months + 1;
-            EXCEPTION WHEN OTHERS THEN
-                v_err := SQLERRM;
-                v_state := SQLSTATE;
-            END;
-            IF v_err IS NOT NULL THEN
-                RAISE WARNING 'could not archive partition "%": %',
-                    v_part.partition, v_err;
-                INSERT INTO inventory.archive_runs
-                    (parent, relation, action, outcome, detail)
-                VALUES (v_pol.parent::text, v_part.partition::text, 'attach',
-                        'failed', v_state OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||) v_err);
-            END IF;
-            COMMIT;
-        END LOOP;
-    END LOOP;
-    RAISE LOG 'archive_due: % months archived, % rows', v_months, v_rows;
-END;
-$$;
+CREATE PROCEDURE inventory.archive_due(p_now timestamptz DEFAULT NULL)
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'inv_archive_due';
 
 /*
  * The whole ledger, hot and archived, in one relation.  A query that
