@@ -6,7 +6,9 @@
 # committed, one in flight), and during a restore.  After each, every
 # ledger row exists exactly once, hot or archived (same count, same
 # checksum, no txn_id twice), stock and the daily usage rollup are
-# unchanged, and rerunning the job completes it.
+# unchanged, and rerunning the job completes it.  Last, a writer records
+# movements in the current month while a month is archived and restored
+# over and over: no movement may wait long.
 #
 # Runs in a cluster of its own, since it stops the server.
 set -u
@@ -194,6 +196,39 @@ crash_suite() {
 	check "after the restore: every row once" "$(fp)" "$base"
 	check "archive_runs recorded the runs" \
 		"$(q "SELECT count(*) > 0 FROM inventory.archive_history WHERE outcome = 'ok'")" "t"
+	# 6. writers of the current month keep writing while months are
+	# archived and restored: each movement's latency is recorded
+	q "CREATE TABLE inventory.transactions_p202405 PARTITION OF inventory.transactions
+	       FOR VALUES FROM ('2024-05-01 00:00+00') TO ('2024-06-01 00:00+00');
+	   CREATE TABLE public.latency (ms float8)" >/dev/null
+	PGAPPNAME=writer psql -qX -d "$db" -c "
+	DO \$\$
+	DECLARE t0 timestamptz;
+	BEGIN
+	    FOR i IN 1..400 LOOP
+	        t0 := clock_timestamp();
+	        PERFORM inventory.record_movement(1, 'shipment', 1, 'W-' || i,
+	            '2024-05-01 00:00+00'::timestamptz + i * interval '1 minute');
+	        INSERT INTO public.latency
+	        VALUES (extract(epoch FROM clock_timestamp() - t0) * 1000);
+	        COMMIT;
+	        PERFORM pg_sleep(0.01);
+	    END LOOP;
+	END \$\$" >/dev/null 2>&1 &
+	local writer=$! cycles=0
+	while kill -0 "$writer" 2>/dev/null && [ $cycles -lt 20 ]; do
+		q "SELECT inventory.restore_month('inventory.transactions', '2024-01-01')" >/dev/null &&
+			q "SELECT inventory.archive_partition('inventory.transactions_p202401')" >/dev/null &&
+			cycles=$((cycles + 1))
+	done
+	wait "$writer"
+	echo "# $cycles archive+restore cycles of January while writing May; writer latency ms: $(q "SELECT 'max ' || round(max(ms)::numeric, 1) || ', p99 ' || round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1) || ', median ' || round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1) FROM public.latency")"
+	check "the writer recorded every movement" \
+		"$(q "SELECT count(*) FROM inventory.transactions WHERE reference LIKE 'W-%'")" "400"
+	check "months were archived and restored meanwhile" \
+		"$(q "SELECT $cycles > 0")" "t"
+	check "no movement waited longer than 250 ms" \
+		"$(q "SELECT max(ms) < 250 FROM public.latency")" "t"
 }
 
 inv_with_cluster crash_suite
