@@ -50,6 +50,7 @@ crash_suite() {
 		PGAPPNAME=blocker psql -qX -d "$db" \
 			-c "BEGIN; LOCK TABLE $1 IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(600);" \
 			>/dev/null 2>&1 &
+		wait_for "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'blocker' AND l.granted AND l.mode = 'AccessExclusiveLock' AND l.relation = '$1'::regclass)"
 	}
 	kill_app() {
 		q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '$1'" >/dev/null
