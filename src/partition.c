@@ -1422,9 +1422,10 @@ skip_locked(InvRun *run, InvPolicy *pol, const char *what)
 {
 	ereport(WARNING,
 			(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-			 errmsg("could not lock partition %s", what),
-			 errdetail("Maintenance of table %s was skipped after %d attempts of %d ms.",
-					   pol->qualname, inv_lock_retries, inv_lock_timeout_ms),
+			 errmsg("maintenance of table %s skipped: locks for %s not obtained",
+					pol->qualname, what),
+			 errdetail("Gave up after %d attempts of %d ms each (inventory_ext.lock_retries, inventory_ext.lock_timeout).",
+					   inv_lock_retries, inv_lock_timeout_ms),
 			 errhint("Find the session holding the lock in pg_locks; maintenance tries again at its next run.")));
 	emit(run, pol, pol->qualname, "skipped", what,
 		 "could not lock within inventory_ext.lock_timeout");
