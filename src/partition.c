@@ -133,6 +133,12 @@ typedef enum InvMonthResult
 	MONTH_LOCKED				/* locks not obtained in time */
 } InvMonthResult;
 
+/* What maintenance reports, in the order its summary lists them */
+static const char *const inv_actions[] = {
+	"created", "dropped", "detached", "archived", "skipped", "stray"
+};
+#define INV_NUM_ACTIONS lengthof(inv_actions)
+
 /* Output and counters of one maintenance run */
 typedef struct InvRun
 {
@@ -147,7 +153,7 @@ typedef struct InvRun
 	int			skipped;
 	int			stray;
 	int64		moved;
-	StringInfoData summary;		/* of the table being maintained */
+	int			table_counts[INV_NUM_ACTIONS];	/* of the current table */
 } InvRun;
 
 /* ----------------------------------------------------------------
@@ -1387,6 +1393,7 @@ emit(InvRun *run, InvPolicy *pol, const char *parent_name,
 	TEXTOID, TIMESTAMPTZOID};
 	Datum		lvalues[7];
 	bool		lnulls[7] = {false};
+	int			i;
 
 	values[0] = CStringGetTextDatum(parent_name);
 	values[1] = CStringGetTextDatum(action);
@@ -1412,8 +1419,9 @@ emit(InvRun *run, InvPolicy *pol, const char *parent_name,
 
 	if (strcmp(action, "skipped") == 0)
 		run->skipped++;
-	appendStringInfo(&run->summary, "%s%s", run->summary.len ? ", " : "",
-					 action);
+	for (i = 0; i < INV_NUM_ACTIONS; i++)
+		if (strcmp(action, inv_actions[i]) == 0)
+			run->table_counts[i]++;
 }
 
 /* Report a lock that could not be had, and give up on the table */
@@ -1681,8 +1689,10 @@ maintain_table(InvRun *run, InvPolicy *pol, bool archive_installed)
 	bool		ok = true;
 	Oid			types[2] = {OIDOID, TEXTOID};
 	Datum		values[2];
+	StringInfoData summary;
+	int			i;
 
-	resetStringInfo(&run->summary);
+	memset(run->table_counts, 0, sizeof(run->table_counts));
 	if (!policy_bind_table(pol))
 	{
 		char	   *name = rel_qualname(pol->parent);
@@ -1750,7 +1760,13 @@ maintain_table(InvRun *run, InvPolicy *pol, bool archive_installed)
 		ok = apply_retention(run, pol, cutoff, archive_installed);
 
 	values[0] = ObjectIdGetDatum(pol->parent);
-	values[1] = CStringGetTextDatum(run->summary.len ? run->summary.data
+	/* "created 2, stray 1" */
+	initStringInfo(&summary);
+	for (i = 0; i < INV_NUM_ACTIONS; i++)
+		if (run->table_counts[i] > 0)
+			appendStringInfo(&summary, "%s%s %d", summary.len ? ", " : "",
+							 inv_actions[i], run->table_counts[i]);
+	values[1] = CStringGetTextDatum(summary.len ? summary.data
 									: "nothing to do");
 	inv_spi_exec("UPDATE inventory.partition_policies "
 				 "SET last_maintenance_at = pg_catalog.now(), "
@@ -1808,7 +1824,6 @@ inv_run_maintenance(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	run.tupstore = rsinfo->setResult;
 	run.tupdesc = rsinfo->setDesc;
-	initStringInfo(&run.summary);
 
 	inv_spi_connect();
 	pols = load_policies(parent);
