@@ -24,11 +24,13 @@ GROUP BY 1, 2 ORDER BY 1, 2;
 
 -- the partitions by their real bounds, shown in the policy's zone
 SELECT b.month, b."position", b.lower_bound, b.upper_bound,
-       (SELECT count(*) FROM inventory.transactions t
-        WHERE t.tableoid = b.partition::regclass) AS ledger_rows
+       COALESCE(r.ledger_rows, 0) AS ledger_rows
 FROM inventory.partition_bounds('inventory.transactions',
          (:'as_of'::date)::timestamp AT TIME ZONE
          (SELECT time_zone FROM inventory.organizations WHERE code = :'org')) b
+LEFT JOIN (SELECT t.tableoid::regclass AS part, count(*) AS ledger_rows
+           FROM inventory.transactions t GROUP BY 1) r
+       ON r.part = b.partition::regclass
 ORDER BY b.ordinal;
 
 SELECT parent, partitions, default_rows, oldest_bound, newest_bound,

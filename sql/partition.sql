@@ -339,6 +339,43 @@ SELECT tableoid::regclass AS partition, id FROM part_test."x""; DROP TABLE part_
 SELECT to_regclass('part_test.victim') IS NOT NULL AS victim_alive;
 
 ----------------------------------------------------------------------
+-- A template table for indexes the parent cannot have (a unique index
+-- without the partition column)
+----------------------------------------------------------------------
+CREATE TABLE part_test.docs (id int, at timestamptz NOT NULL, ref text)
+    PARTITION BY RANGE (at);
+CREATE INDEX ON part_test.docs (at);
+CREATE TABLE part_test.docs_template (id int, at timestamptz, ref text);
+CREATE UNIQUE INDEX docs_template_ref_key ON part_test.docs_template (ref);
+CREATE INDEX docs_template_lower_ref_idx ON part_test.docs_template
+    (lower(ref)) WHERE ref IS NOT NULL;
+CREATE VIEW part_test.docs_view AS SELECT * FROM part_test.docs_template;
+SELECT v.options, pg_temp.err(format($$SELECT inventory.register_partitioned_table(
+           'part_test.docs', 'at', 'UTC', 0, NULL, 'detach', NULL, %L)$$,
+           v.options)) AS result
+FROM (VALUES ('{"template": "part_test.docs_template"}'),
+             ('{"template_table": 42}'),
+             ('{"template_table": "part_test.nothing"}'),
+             ('{"template_table": "part_test.docs_view"}'),
+             ('{"template_table": "part_test.docs"}')) v(options);
+-- the name is not looked up in the caller's search_path
+SET search_path = part_test, public;
+SELECT pg_temp.err($$SELECT inventory.register_partitioned_table(
+    'part_test.docs', 'at', 'UTC', 0,
+    p_options => '{"template_table": "docs_template"}')$$);
+RESET search_path;
+SELECT inventory.register_partitioned_table('part_test.docs', 'at', 'UTC', 0,
+    p_options => '{"template_table": "part_test.docs_template"}');
+SELECT options FROM inventory.partition_policies
+WHERE parent = 'part_test.docs'::regclass;
+SELECT * FROM inventory.create_partition('part_test.docs', '2024-02-01');
+SELECT indexname, indexdef FROM pg_indexes
+WHERE schemaname = 'part_test' AND tablename = 'docs_p202402'
+ORDER BY indexname;
+INSERT INTO part_test.docs VALUES (1, '2024-02-02', 'A-1');
+SELECT pg_temp.err($$INSERT INTO part_test.docs VALUES (2, '2024-02-03', 'A-1')$$);
+
+----------------------------------------------------------------------
 -- Ownership and grants: maintenance run by another role
 ----------------------------------------------------------------------
 CREATE ROLE regress_part_owner;

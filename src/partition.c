@@ -112,6 +112,7 @@ typedef struct InvPolicy
 	bool		has_retention;
 	Interval	retention;
 	char	   *action;
+	char	   *template_table; /* options.template_table, or NULL */
 	Oid			default_part;	/* InvalidOid when the table has none */
 } InvPolicy;
 
@@ -543,7 +544,8 @@ load_policies(Oid parent)
 	nulls[0] = !OidIsValid(parent);
 	n = inv_spi_exec(
 		"SELECT p.parent::pg_catalog.oid, p.column_type::pg_catalog.oid, "
-		"p.time_zone, p.premake_months, p.retention, p.retention_action "
+		"p.time_zone, p.premake_months, p.retention, p.retention_action, "
+		"p.options OPERATOR(pg_catalog.->>) 'template_table' "
 		"FROM inventory.partition_policies p "
 		"WHERE $1 IS NULL OR p.parent::pg_catalog.oid OPERATOR(pg_catalog.=) $1 "
 		"ORDER BY p.parent::pg_catalog.text COLLATE \"C\"",
@@ -565,6 +567,7 @@ load_policies(Oid parent)
 		if (!isnull)
 			pol->retention = *DatumGetIntervalP(d);
 		pol->action = inv_spi_gettext(i, 6);
+		pol->template_table = inv_spi_gettext(i, 7);
 		result = lappend(result, pol);
 	}
 	return result;
@@ -793,6 +796,78 @@ copy_grants(InvPolicy *pol, const char *target)
 }
 
 /*
+ * copy_template_indexes
+ *		Create on a new partition each index of the policy's template
+ *		table, under a name PostgreSQL chooses (unique, at most 63 bytes).
+ *		The definition is pg_get_indexdef's, with the part naming the index
+ *		and its table replaced; a definition that does not start as
+ *		expected is reported and skipped rather than edited blindly.  A
+ *		template that no longer exists is reported.  SPI connected, the
+ *		table locked by this transaction.
+ */
+static void
+copy_template_indexes(InvPolicy *pol, const char *target)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+	uint64		n;
+	uint64		i;
+	bool		isnull;
+	Oid			tmpl;
+	char	   *tmpl_name;
+	List	   *stmts = NIL;
+	ListCell   *lc;
+
+	values[0] = CStringGetTextDatum(pol->template_table);
+	inv_spi_exec("SELECT pg_catalog.to_regclass($1)::pg_catalog.oid",
+				 1, types, values, NULL, false, SPI_OK_SELECT);
+	tmpl = DatumGetObjectId(inv_spi_getdatum(0, 1, &isnull));
+	if (isnull || get_rel_relkind(tmpl) != RELKIND_RELATION)
+	{
+		ereport(WARNING,
+				(errmsg("template table \"%s\" of table %s does not exist; partition %s made without its indexes",
+						pol->template_table, pol->qualname, target)));
+		return;
+	}
+	tmpl_name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(tmpl)),
+										   get_rel_name(tmpl));
+
+	types[0] = OIDOID;
+	values[0] = ObjectIdGetDatum(tmpl);
+	n = inv_spi_exec("SELECT pg_catalog.pg_get_indexdef(i.indexrelid), "
+					 "c.relname, i.indisunique "
+					 "FROM pg_catalog.pg_index i "
+					 "JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.indexrelid "
+					 "WHERE i.indrelid OPERATOR(pg_catalog.=) $1 "
+					 "ORDER BY c.relname COLLATE \"C\"",
+					 1, types, values, NULL, false, SPI_OK_SELECT);
+	for (i = 0; i < n; i++)
+	{
+		char	   *def = inv_spi_gettext(i, 1);
+		char	   *idxname = inv_spi_gettext(i, 2);
+		bool		unique = inv_spi_getbool(i, 3, &isnull);
+		char	   *prefix;
+
+		prefix = psprintf("CREATE %sINDEX %s ON %s USING ",
+						  unique ? "UNIQUE " : "",
+						  quote_identifier(idxname), tmpl_name);
+		if (strncmp(def, prefix, strlen(prefix)) != 0)
+		{
+			ereport(WARNING,
+					(errmsg("index \"%s\" of template table %s not copied to partition %s",
+							idxname, tmpl_name, target),
+					 errdetail("Its definition has an unexpected form: %s", def)));
+			continue;
+		}
+		stmts = lappend(stmts, psprintf("CREATE %sINDEX ON %s USING %s",
+										unique ? "UNIQUE " : "", target,
+										def + strlen(prefix)));
+	}
+	foreach(lc, stmts)
+		inv_spi_exec(lfirst(lc), 0, NULL, NULL, NULL, false, SPI_OK_UTILITY);
+}
+
+/*
  * lock_default
  *		Take ACCESS SHARE on the default partition, bounded by the lock
  *		timeout, so that reading it never waits behind a long lock.
@@ -921,6 +996,8 @@ ensure_month(InvPolicy *pol, InvPart *parts, int nparts, int mi,
 	}
 	/* we hold ACCESS EXCLUSIVE on the new table: nothing below waits */
 	copy_grants(pol, target);
+	if (pol->template_table != NULL)
+		copy_template_indexes(pol, target);
 	SetUserIdAndSecContext(save_userid, save_sec);
 
 	if (defname != NULL)
@@ -1162,6 +1239,60 @@ check_retention(Interval *iv)
 }
 
 /*
+ * check_options
+ *		The only option is template_table: an ordinary table whose indexes
+ *		every new partition also gets (for indexes the parent cannot have,
+ *		such as a unique index without the partition column).  Returns the
+ *		options with the table's name schema-qualified.  SPI connected.
+ */
+static Datum
+check_options(Datum options)
+{
+	Oid			types[1] = {JSONBOID};
+	bool		isnull;
+	char	   *unknown;
+	char	   *name;
+
+	inv_spi_exec("SELECT pg_catalog.string_agg(k, ', ' ORDER BY k) "
+				 "FROM pg_catalog.jsonb_object_keys($1) k "
+				 "WHERE k OPERATOR(pg_catalog.<>) 'template_table'",
+				 1, types, &options, NULL, false, SPI_OK_SELECT);
+	unknown = inv_spi_gettext(0, 1);
+	if (unknown != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unrecognized option: %s", unknown),
+				 errhint("The only option is template_table.")));
+
+	inv_spi_exec("SELECT $1 OPERATOR(pg_catalog.->>) 'template_table', "
+				 "pg_catalog.jsonb_typeof($1 OPERATOR(pg_catalog.->) "
+				 "'template_table') OPERATOR(pg_catalog.=) 'string'",
+				 1, types, &options, NULL, false, SPI_OK_SELECT);
+	name = inv_spi_gettext(0, 1);
+	if (name == NULL)
+		return options;
+	if (!inv_spi_getbool(0, 2, &isnull))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option template_table must be a table name")));
+
+	inv_spi_exec("SELECT pg_catalog.jsonb_build_object("
+				 "'template_table', c.oid::pg_catalog.regclass::pg_catalog.text) "
+				 "FROM pg_catalog.pg_class c "
+				 "WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass("
+				 "$1 OPERATOR(pg_catalog.->>) 'template_table') "
+				 "AND c.relkind OPERATOR(pg_catalog.=) 'r'",
+				 1, types, &options, NULL, false, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("template table \"%s\" does not exist or is not an ordinary table",
+						name),
+				 errhint("Give the name schema-qualified: it is not looked up in the caller's search_path.")));
+	return inv_spi_getdatum_copy(0, 1, &isnull);
+}
+
+/*
  * inv_register_partitioned_table
  *		register_partitioned_table(p_parent regclass, p_column name,
  *			p_time_zone text DEFAULT NULL, p_premake_months int DEFAULT 3,
@@ -1290,6 +1421,7 @@ inv_register_partitioned_table(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("options must be a JSON object")));
+		options = check_options(options);
 	}
 
 	values[0] = ObjectIdGetDatum(parent);
