@@ -326,7 +326,7 @@ FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
 WHERE i.inhparent IN (SELECT parent FROM inventory.partition_policies)
   AND c.relname !~ '^(london|lhi|daily|local_ts|orders)'
   AND NOT c.relpartbound::text LIKE '%:is_default true%'
-ORDER BY 2::text COLLATE "C";
+ORDER BY c.oid::regclass::text COLLATE "C";
 -- their indexes too: unique, at most 63 bytes
 SELECT count(*) AS indexes, count(DISTINCT ic.relname) AS distinct_names,
        max(octet_length(ic.relname)) AS longest

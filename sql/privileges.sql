@@ -50,8 +50,8 @@ SELECT count(*) FILTER (WHERE has_function_privilege('inventory_writer', p.oid, 
                               'check_daily_usage', 'check_stock_summary',
                               'current_org_id', 'list_job_runs',
                               'cron_readiness', 'cron_settings',
-                              'job_definitions', 'partition_bounds',
-                              'partition_default_rows'))
+                              'job_definitions', 'check_rollups',
+                              'partition_bounds', 'partition_default_rows'))
            AS writer_extra_functions,
        count(*) FILTER (WHERE NOT has_function_privilege('inventory_admin', p.oid, 'EXECUTE'))
            AS admin_missing_functions
