@@ -269,8 +269,8 @@ key_text(InvPolicy *pol, int64 key, bool as_literal)
 	else if (as_literal)
 	{
 		/*
-		 * timestamptz's internal value is UTC: show it with offset +00,
-		 * which EncodeDateTime prints only when tm_isdst is known.
+		 * timestamptz's internal value is UTC: show it with offset +00, which
+		 * EncodeDateTime prints only when tm_isdst is known.
 		 */
 		if (timestamp2tm(key, NULL, &tm, &fsec, NULL, NULL) != 0)
 			elog(ERROR, "timestamp out of range");
@@ -543,13 +543,13 @@ load_policies(Oid parent)
 	values[0] = ObjectIdGetDatum(parent);
 	nulls[0] = !OidIsValid(parent);
 	n = inv_spi_exec(
-		"SELECT p.parent::pg_catalog.oid, p.column_type::pg_catalog.oid, "
-		"p.time_zone, p.premake_months, p.retention, p.retention_action, "
-		"p.options OPERATOR(pg_catalog.->>) 'template_table' "
-		"FROM inventory.partition_policies p "
-		"WHERE $1 IS NULL OR p.parent::pg_catalog.oid OPERATOR(pg_catalog.=) $1 "
-		"ORDER BY p.parent::pg_catalog.text COLLATE \"C\"",
-		1, types, values, nulls, false, SPI_OK_SELECT);
+					 "SELECT p.parent::pg_catalog.oid, p.column_type::pg_catalog.oid, "
+					 "p.time_zone, p.premake_months, p.retention, p.retention_action, "
+					 "p.options OPERATOR(pg_catalog.->>) 'template_table' "
+					 "FROM inventory.partition_policies p "
+					 "WHERE $1 IS NULL OR p.parent::pg_catalog.oid OPERATOR(pg_catalog.=) $1 "
+					 "ORDER BY p.parent::pg_catalog.text COLLATE \"C\"",
+					 1, types, values, nulls, false, SPI_OK_SELECT);
 
 	for (i = 0; i < n; i++)
 	{
@@ -746,14 +746,14 @@ copy_grants(InvPolicy *pol, const char *target)
 	values[0] = ObjectIdGetDatum(pol->parent);
 	values[1] = CStringGetTextDatum(target);
 	n = inv_spi_exec(
-		"SELECT DISTINCT a.grantee::pg_catalog.oid "
-		"FROM pg_catalog.pg_class c, "
-		"pg_catalog.aclexplode(c.relacl) a "
-		"WHERE c.oid OPERATOR(pg_catalog.=) "
-		"$2::pg_catalog.regclass::pg_catalog.oid "
-		"AND a.grantee OPERATOR(pg_catalog.<>) c.relowner "
-		"ORDER BY 1",
-		2, types, values, NULL, false, SPI_OK_SELECT);
+					 "SELECT DISTINCT a.grantee::pg_catalog.oid "
+					 "FROM pg_catalog.pg_class c, "
+					 "pg_catalog.aclexplode(c.relacl) a "
+					 "WHERE c.oid OPERATOR(pg_catalog.=) "
+					 "$2::pg_catalog.regclass::pg_catalog.oid "
+					 "AND a.grantee OPERATOR(pg_catalog.<>) c.relowner "
+					 "ORDER BY 1",
+					 2, types, values, NULL, false, SPI_OK_SELECT);
 	for (i = 0; i < n; i++)
 	{
 		bool		isnull;
@@ -766,18 +766,18 @@ copy_grants(InvPolicy *pol, const char *target)
 	}
 
 	/*
-	 * XXX: table-level grants only, each made as the owner; column grants
-	 * of the parent are not copied, and a grant the parent received from a
-	 * third role is recorded on the partition as granted by the owner.
+	 * XXX: table-level grants only, each made as the owner; column grants of
+	 * the parent are not copied, and a grant the parent received from a third
+	 * role is recorded on the partition as granted by the owner.
 	 */
 	n = inv_spi_exec(
-		"SELECT a.privilege_type, a.grantee::pg_catalog.oid, a.is_grantable "
-		"FROM pg_catalog.pg_class c, "
-		"pg_catalog.aclexplode(c.relacl) a "
-		"WHERE c.oid OPERATOR(pg_catalog.=) $1 "
-		"AND a.grantee OPERATOR(pg_catalog.<>) c.relowner "
-		"ORDER BY 2, 1",
-		1, types, values, NULL, false, SPI_OK_SELECT);
+					 "SELECT a.privilege_type, a.grantee::pg_catalog.oid, a.is_grantable "
+					 "FROM pg_catalog.pg_class c, "
+					 "pg_catalog.aclexplode(c.relacl) a "
+					 "WHERE c.oid OPERATOR(pg_catalog.=) $1 "
+					 "AND a.grantee OPERATOR(pg_catalog.<>) c.relowner "
+					 "ORDER BY 2, 1",
+					 1, types, values, NULL, false, SPI_OK_SELECT);
 	for (i = 0; i < n; i++)
 	{
 		bool		isnull;
@@ -942,12 +942,11 @@ ensure_month(InvPolicy *pol, InvPart *parts, int nparts, int mi,
 	*partname = target;
 
 	/*
-	 * One statement list, run in one subtransaction: it all happens or,
-	 * on a lock timeout, none of it.  With a default partition, the rows
-	 * of the month are always moved, even when none were seen before:
-	 * ATTACH takes ACCESS EXCLUSIVE on the default partition and scans it
-	 * anyway, and a row that a writer added since would otherwise make
-	 * ATTACH fail.
+	 * One statement list, run in one subtransaction: it all happens or, on a
+	 * lock timeout, none of it.  With a default partition, the rows of the
+	 * month are always moved, even when none were seen before: ATTACH takes
+	 * ACCESS EXCLUSIVE on the default partition and scans it anyway, and a
+	 * row that a writer added since would otherwise make ATTACH fail.
 	 */
 	initStringInfo(&sql);
 	if (defname != NULL)
@@ -979,11 +978,11 @@ ensure_month(InvPolicy *pol, InvPart *parts, int nparts, int mi,
 					 pol->qualname, target, lo_lit, hi_lit);
 
 	/*
-	 * The partition is made by the parent's owner, whoever runs
-	 * maintenance (a superuser's pg_cron job, a member of the owner role):
-	 * so it is the owner's from the start, and its grants are recorded as
-	 * the owner's.  The caller passed the ownership check, so this grants
-	 * nothing new; as for autovacuum, the switch is a restricted operation.
+	 * The partition is made by the parent's owner, whoever runs maintenance
+	 * (a superuser's pg_cron job, a member of the owner role): so it is the
+	 * owner's from the start, and its grants are recorded as the owner's.
+	 * The caller passed the ownership check, so this grants nothing new; as
+	 * for autovacuum, the switch is a restricted operation.
 	 */
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(rel_owner(pol->parent),
@@ -1195,25 +1194,25 @@ same_column_shape(Oid a, Oid b)
 	values[0] = ObjectIdGetDatum(a);
 	values[1] = ObjectIdGetDatum(b);
 	inv_spi_exec(
-		"WITH c AS (SELECT a.attrelid, a.attname, a.atttypid, a.atttypmod, "
-		"pg_catalog.row_number() OVER (PARTITION BY a.attrelid "
-		"ORDER BY a.attnum) AS pos "
-		"FROM pg_catalog.pg_attribute a "
-		"WHERE a.attrelid OPERATOR(pg_catalog.=) ANY (ARRAY[$1, $2]) "
-		"AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) "
-		"SELECT NOT EXISTS (SELECT x.pos FROM c x "
-		"WHERE x.attrelid OPERATOR(pg_catalog.=) $1 "
-		"AND NOT EXISTS (SELECT 1 FROM c y "
-		"WHERE y.attrelid OPERATOR(pg_catalog.=) $2 "
-		"AND y.pos OPERATOR(pg_catalog.=) x.pos "
-		"AND y.attname OPERATOR(pg_catalog.=) x.attname "
-		"AND y.atttypid OPERATOR(pg_catalog.=) x.atttypid "
-		"AND y.atttypmod OPERATOR(pg_catalog.=) x.atttypmod)) "
-		"AND (SELECT pg_catalog.count(*) FROM c "
-		"WHERE c.attrelid OPERATOR(pg_catalog.=) $1) "
-		"OPERATOR(pg_catalog.=) (SELECT pg_catalog.count(*) FROM c "
-		"WHERE c.attrelid OPERATOR(pg_catalog.=) $2)",
-		2, types, values, NULL, false, SPI_OK_SELECT);
+				 "WITH c AS (SELECT a.attrelid, a.attname, a.atttypid, a.atttypmod, "
+				 "pg_catalog.row_number() OVER (PARTITION BY a.attrelid "
+				 "ORDER BY a.attnum) AS pos "
+				 "FROM pg_catalog.pg_attribute a "
+				 "WHERE a.attrelid OPERATOR(pg_catalog.=) ANY (ARRAY[$1, $2]) "
+				 "AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) "
+				 "SELECT NOT EXISTS (SELECT x.pos FROM c x "
+				 "WHERE x.attrelid OPERATOR(pg_catalog.=) $1 "
+				 "AND NOT EXISTS (SELECT 1 FROM c y "
+				 "WHERE y.attrelid OPERATOR(pg_catalog.=) $2 "
+				 "AND y.pos OPERATOR(pg_catalog.=) x.pos "
+				 "AND y.attname OPERATOR(pg_catalog.=) x.attname "
+				 "AND y.atttypid OPERATOR(pg_catalog.=) x.atttypid "
+				 "AND y.atttypmod OPERATOR(pg_catalog.=) x.atttypmod)) "
+				 "AND (SELECT pg_catalog.count(*) FROM c "
+				 "WHERE c.attrelid OPERATOR(pg_catalog.=) $1) "
+				 "OPERATOR(pg_catalog.=) (SELECT pg_catalog.count(*) FROM c "
+				 "WHERE c.attrelid OPERATOR(pg_catalog.=) $2)",
+				 2, types, values, NULL, false, SPI_OK_SELECT);
 	return inv_spi_getbool(0, 1, &isnull);
 }
 
@@ -1684,10 +1683,11 @@ rescue_default(InvRun *run, InvPolicy *pol, int cur, int cutoff)
 		InvMonthResult r;
 
 		CHECK_FOR_INTERRUPTS();
+
 		/*
 		 * Rows older than retention under a drop policy stay put: making
-		 * their partition only for retention to drop it at once would
-		 * destroy rows nobody asked to delete.
+		 * their partition only for retention to drop it at once would destroy
+		 * rows nobody asked to delete.
 		 */
 		if (nomonth[i] || months[i] > cur + inv_future_limit_months ||
 			months[i] < MONTH_INDEX(1, 1) ||
@@ -2012,8 +2012,7 @@ Datum
 inv_run_maintenance_proc(PG_FUNCTION_ARGS)
 {
 	CallContext *callctx = (CallContext *) fcinfo->context;
-	bool		atomic = callctx == NULL || !IsA(callctx, CallContext) ||
-		callctx->atomic;
+	bool		atomic;
 	MemoryContext keepcxt = fcinfo->flinfo->fn_mcxt;
 	Oid		   *parents;
 	uint64		n;
@@ -2022,6 +2021,7 @@ inv_run_maintenance_proc(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	bool		nulls[2];
 
+	atomic = callctx == NULL || !IsA(callctx, CallContext) || callctx->atomic;
 	inv_spi_connect_nonatomic(atomic);
 
 	values[0] = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
@@ -2088,8 +2088,10 @@ inv_run_maintenance_proc(PG_FUNCTION_ARGS)
 				ReThrowError(edata);
 			ereport(WARNING,
 					(errcode(edata->sqlerrcode),
-					 errmsg("maintenance of table with OID %u failed: %s",
-							parents[i], edata->message),
+					 errmsg("maintenance of table %s failed: %s",
+							rel_qualname(parents[i]) ? rel_qualname(parents[i]) :
+							psprintf("with OID %u", parents[i]),
+							edata->message),
 					 edata->detail ? errdetail("%s", edata->detail) : 0));
 			FreeErrorData(edata);
 		}
