@@ -534,6 +534,18 @@ SELECT partition, month FROM inventory.partition_bounds('inventory.transactions'
 ORDER BY ordinal;
 SELECT pg_temp.err($$CALL inventory.run_maintenance_proc('part_test.plain')$$);
 
+-- a registered table that was dropped is reported, not fatal, and can be
+-- unregistered by its OID
+CREATE TABLE part_test.gone (id int, at date NOT NULL) PARTITION BY RANGE (at);
+SELECT inventory.register_partitioned_table('part_test.gone', 'at', 'UTC');
+SELECT 'part_test.gone'::regclass::oid AS gone_oid \gset
+DROP TABLE part_test.gone;
+SET client_min_messages = error;  -- the WARNING names the OID
+SELECT action, partition, detail
+FROM inventory.run_maintenance(:gone_oid::regclass, '2024-05-05');
+SET client_min_messages = warning;
+SELECT inventory.unregister_partitioned_table(:gone_oid::regclass);
+
 -- clean up
 SELECT count(inventory.unregister_partitioned_table(parent)) AS unregistered
 FROM inventory.partition_policies;

@@ -577,6 +577,9 @@ load_policies(Oid parent)
  * policy_bind_table
  *		Fill in the catalog facts of a policy's table.  Returns false when
  *		the table no longer exists or no longer fits the policy.
+ *
+ * XXX: a registered table that is dropped keeps its policy row (there is
+ * no event trigger); maintenance reports it until it is unregistered.
  */
 static bool
 policy_bind_table(InvPolicy *pol)
@@ -804,6 +807,9 @@ copy_grants(InvPolicy *pol, const char *target)
  *		expected is reported and skipped rather than edited blindly.  A
  *		template that no longer exists is reported.  SPI connected, the
  *		table locked by this transaction.
+ *
+ * XXX: an index that fails to build (a column the partition lacks, a
+ * unique index the moved rows violate) aborts the table's maintenance.
  */
 static void
 copy_template_indexes(InvPolicy *pol, const char *target)
@@ -1513,7 +1519,11 @@ inv_unregister_partitioned_table(PG_FUNCTION_ARGS)
  * ----------------------------------------------------------------
  */
 
-/* Add one result row and its maintenance_log entry */
+/*
+ * Add one result row and its maintenance_log entry.
+ *
+ * XXX: maintenance_log is never pruned; a DBA deletes old runs by hand.
+ */
 static void
 emit(InvRun *run, InvPolicy *pol, const char *parent_name,
 	 const char *action, const char *partition, const char *detail)
@@ -1633,6 +1643,10 @@ retention_cutoff(InvPolicy *pol, struct pg_tm *now_tm)
  *		month by month; rows beyond inventory_ext.future_limit_months (or
  *		with a NULL or infinite key) are reported as 'stray' and left.
  *		Returns false when a lock could not be had.
+ *
+ * XXX: each month found costs one scan of the default partition (the move)
+ * plus ATTACH's own check; fine for a default partition that is normally
+ * empty, slow for one holding years of rows.
  */
 static bool
 rescue_default(InvRun *run, InvPolicy *pol, int cur, int cutoff)
@@ -1732,6 +1746,10 @@ rescue_default(InvRun *run, InvPolicy *pol, int cur, int cutoff)
  *		month that p_now minus the retention falls in.  Never a partition
  *		holding p_now or a later one.  Returns false when a lock could not
  *		be had.
+ *
+ * XXX: DROP and DETACH take ACCESS EXCLUSIVE on the parent (each wait
+ * bounded); DETACH CONCURRENTLY would not, but cannot run inside the
+ * caller's transaction.
  */
 static bool
 apply_retention(InvRun *run, InvPolicy *pol, int cutoff_mi,
@@ -1834,7 +1852,8 @@ maintain_table(InvRun *run, InvPolicy *pol, bool archive_installed)
 						pol->parent),
 				 errdetail("The table was dropped, is no longer partitioned, or its time zone \"%s\" is unknown.",
 						   pol->zone),
-				 errhint("Unregister it with inventory.unregister_partitioned_table().")));
+				 errhint("Unregister it with inventory.unregister_partitioned_table(%u).",
+						 pol->parent)));
 		emit(run, pol, name ? name : psprintf("%u", pol->parent), "skipped",
 			 NULL, "table no longer matches its policy");
 		return;
