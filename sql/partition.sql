@@ -326,7 +326,7 @@ FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
 WHERE i.inhparent IN (SELECT parent FROM inventory.partition_policies)
   AND c.relname !~ '^(london|lhi|daily|local_ts|orders)'
   AND NOT c.relpartbound::text LIKE '%:is_default true%'
-ORDER BY 2::text COLLATE "C";
+ORDER BY c.oid::regclass::text COLLATE "C";
 -- their indexes too: unique, at most 63 bytes
 SELECT count(*) AS indexes, count(DISTINCT ic.relname) AS distinct_names,
        max(octet_length(ic.relname)) AS longest
@@ -337,6 +337,43 @@ WHERE i.inhparent IN (SELECT parent FROM inventory.partition_policies);
 -- rows were rescued into the quoted partitions; the victim survived
 SELECT tableoid::regclass AS partition, id FROM part_test."x""; DROP TABLE part_test.victim; --";
 SELECT to_regclass('part_test.victim') IS NOT NULL AS victim_alive;
+
+----------------------------------------------------------------------
+-- A template table for indexes the parent cannot have (a unique index
+-- without the partition column)
+----------------------------------------------------------------------
+CREATE TABLE part_test.docs (id int, at timestamptz NOT NULL, ref text)
+    PARTITION BY RANGE (at);
+CREATE INDEX ON part_test.docs (at);
+CREATE TABLE part_test.docs_template (id int, at timestamptz, ref text);
+CREATE UNIQUE INDEX docs_template_ref_key ON part_test.docs_template (ref);
+CREATE INDEX docs_template_lower_ref_idx ON part_test.docs_template
+    (lower(ref)) WHERE ref IS NOT NULL;
+CREATE VIEW part_test.docs_view AS SELECT * FROM part_test.docs_template;
+SELECT v.options, pg_temp.err(format($$SELECT inventory.register_partitioned_table(
+           'part_test.docs', 'at', 'UTC', 0, NULL, 'detach', NULL, %L)$$,
+           v.options)) AS result
+FROM (VALUES ('{"template": "part_test.docs_template"}'),
+             ('{"template_table": 42}'),
+             ('{"template_table": "part_test.nothing"}'),
+             ('{"template_table": "part_test.docs_view"}'),
+             ('{"template_table": "part_test.docs"}')) v(options);
+-- the name is not looked up in the caller's search_path
+SET search_path = part_test, public;
+SELECT pg_temp.err($$SELECT inventory.register_partitioned_table(
+    'part_test.docs', 'at', 'UTC', 0,
+    p_options => '{"template_table": "docs_template"}')$$);
+RESET search_path;
+SELECT inventory.register_partitioned_table('part_test.docs', 'at', 'UTC', 0,
+    p_options => '{"template_table": "part_test.docs_template"}');
+SELECT options FROM inventory.partition_policies
+WHERE parent = 'part_test.docs'::regclass;
+SELECT * FROM inventory.create_partition('part_test.docs', '2024-02-01');
+SELECT indexname, indexdef FROM pg_indexes
+WHERE schemaname = 'part_test' AND tablename = 'docs_p202402'
+ORDER BY indexname;
+INSERT INTO part_test.docs VALUES (1, '2024-02-02', 'A-1');
+SELECT pg_temp.err($$INSERT INTO part_test.docs VALUES (2, '2024-02-03', 'A-1')$$);
 
 ----------------------------------------------------------------------
 -- Ownership and grants: maintenance run by another role
@@ -496,6 +533,18 @@ CALL inventory.run_maintenance_proc('inventory.transactions',
 SELECT partition, month FROM inventory.partition_bounds('inventory.transactions')
 ORDER BY ordinal;
 SELECT pg_temp.err($$CALL inventory.run_maintenance_proc('part_test.plain')$$);
+
+-- a registered table that was dropped is reported, not fatal, and can be
+-- unregistered by its OID
+CREATE TABLE part_test.gone (id int, at date NOT NULL) PARTITION BY RANGE (at);
+SELECT inventory.register_partitioned_table('part_test.gone', 'at', 'UTC');
+SELECT 'part_test.gone'::regclass::oid AS gone_oid \gset
+DROP TABLE part_test.gone;
+SET client_min_messages = error;  -- the WARNING names the OID
+SELECT action, partition, detail
+FROM inventory.run_maintenance(:gone_oid::regclass, '2024-05-05');
+SET client_min_messages = warning;
+SELECT inventory.unregister_partitioned_table(:gone_oid::regclass);
 
 -- clean up
 SELECT count(inventory.unregister_partitioned_table(parent)) AS unregistered

@@ -112,6 +112,7 @@ typedef struct InvPolicy
 	bool		has_retention;
 	Interval	retention;
 	char	   *action;
+	char	   *template_table; /* options.template_table, or NULL */
 	Oid			default_part;	/* InvalidOid when the table has none */
 } InvPolicy;
 
@@ -133,6 +134,12 @@ typedef enum InvMonthResult
 	MONTH_LOCKED				/* locks not obtained in time */
 } InvMonthResult;
 
+/* What maintenance reports, in the order its summary lists them */
+static const char *const inv_actions[] = {
+	"created", "dropped", "detached", "archived", "skipped", "stray"
+};
+#define INV_NUM_ACTIONS lengthof(inv_actions)
+
 /* Output and counters of one maintenance run */
 typedef struct InvRun
 {
@@ -147,7 +154,7 @@ typedef struct InvRun
 	int			skipped;
 	int			stray;
 	int64		moved;
-	StringInfoData summary;		/* of the table being maintained */
+	int			table_counts[INV_NUM_ACTIONS];	/* of the current table */
 } InvRun;
 
 /* ----------------------------------------------------------------
@@ -262,8 +269,8 @@ key_text(InvPolicy *pol, int64 key, bool as_literal)
 	else if (as_literal)
 	{
 		/*
-		 * timestamptz's internal value is UTC: show it with offset +00,
-		 * which EncodeDateTime prints only when tm_isdst is known.
+		 * timestamptz's internal value is UTC: show it with offset +00, which
+		 * EncodeDateTime prints only when tm_isdst is known.
 		 */
 		if (timestamp2tm(key, NULL, &tm, &fsec, NULL, NULL) != 0)
 			elog(ERROR, "timestamp out of range");
@@ -536,12 +543,13 @@ load_policies(Oid parent)
 	values[0] = ObjectIdGetDatum(parent);
 	nulls[0] = !OidIsValid(parent);
 	n = inv_spi_exec(
-		"SELECT p.parent::pg_catalog.oid, p.column_type::pg_catalog.oid, "
-		"p.time_zone, p.premake_months, p.retention, p.retention_action "
-		"FROM inventory.partition_policies p "
-		"WHERE $1 IS NULL OR p.parent::pg_catalog.oid OPERATOR(pg_catalog.=) $1 "
-		"ORDER BY p.parent::pg_catalog.text COLLATE \"C\"",
-		1, types, values, nulls, false, SPI_OK_SELECT);
+					 "SELECT p.parent::pg_catalog.oid, p.column_type::pg_catalog.oid, "
+					 "p.time_zone, p.premake_months, p.retention, p.retention_action, "
+					 "p.options OPERATOR(pg_catalog.->>) 'template_table' "
+					 "FROM inventory.partition_policies p "
+					 "WHERE $1 IS NULL OR p.parent::pg_catalog.oid OPERATOR(pg_catalog.=) $1 "
+					 "ORDER BY p.parent::pg_catalog.text COLLATE \"C\"",
+					 1, types, values, nulls, false, SPI_OK_SELECT);
 
 	for (i = 0; i < n; i++)
 	{
@@ -559,6 +567,7 @@ load_policies(Oid parent)
 		if (!isnull)
 			pol->retention = *DatumGetIntervalP(d);
 		pol->action = inv_spi_gettext(i, 6);
+		pol->template_table = inv_spi_gettext(i, 7);
 		result = lappend(result, pol);
 	}
 	return result;
@@ -568,6 +577,9 @@ load_policies(Oid parent)
  * policy_bind_table
  *		Fill in the catalog facts of a policy's table.  Returns false when
  *		the table no longer exists or no longer fits the policy.
+ *
+ * XXX: a registered table that is dropped keeps its policy row (there is
+ * no event trigger); maintenance reports it until it is unregistered.
  */
 static bool
 policy_bind_table(InvPolicy *pol)
@@ -737,14 +749,14 @@ copy_grants(InvPolicy *pol, const char *target)
 	values[0] = ObjectIdGetDatum(pol->parent);
 	values[1] = CStringGetTextDatum(target);
 	n = inv_spi_exec(
-		"SELECT DISTINCT a.grantee::pg_catalog.oid "
-		"FROM pg_catalog.pg_class c, "
-		"pg_catalog.aclexplode(c.relacl) a "
-		"WHERE c.oid OPERATOR(pg_catalog.=) "
-		"$2::pg_catalog.regclass::pg_catalog.oid "
-		"AND a.grantee OPERATOR(pg_catalog.<>) c.relowner "
-		"ORDER BY 1",
-		2, types, values, NULL, false, SPI_OK_SELECT);
+					 "SELECT DISTINCT a.grantee::pg_catalog.oid "
+					 "FROM pg_catalog.pg_class c, "
+					 "pg_catalog.aclexplode(c.relacl) a "
+					 "WHERE c.oid OPERATOR(pg_catalog.=) "
+					 "$2::pg_catalog.regclass::pg_catalog.oid "
+					 "AND a.grantee OPERATOR(pg_catalog.<>) c.relowner "
+					 "ORDER BY 1",
+					 2, types, values, NULL, false, SPI_OK_SELECT);
 	for (i = 0; i < n; i++)
 	{
 		bool		isnull;
@@ -757,18 +769,18 @@ copy_grants(InvPolicy *pol, const char *target)
 	}
 
 	/*
-	 * XXX: table-level grants only, each made as the owner; column grants
-	 * of the parent are not copied, and a grant the parent received from a
-	 * third role is recorded on the partition as granted by the owner.
+	 * XXX: table-level grants only, each made as the owner; column grants of
+	 * the parent are not copied, and a grant the parent received from a third
+	 * role is recorded on the partition as granted by the owner.
 	 */
 	n = inv_spi_exec(
-		"SELECT a.privilege_type, a.grantee::pg_catalog.oid, a.is_grantable "
-		"FROM pg_catalog.pg_class c, "
-		"pg_catalog.aclexplode(c.relacl) a "
-		"WHERE c.oid OPERATOR(pg_catalog.=) $1 "
-		"AND a.grantee OPERATOR(pg_catalog.<>) c.relowner "
-		"ORDER BY 2, 1",
-		1, types, values, NULL, false, SPI_OK_SELECT);
+					 "SELECT a.privilege_type, a.grantee::pg_catalog.oid, a.is_grantable "
+					 "FROM pg_catalog.pg_class c, "
+					 "pg_catalog.aclexplode(c.relacl) a "
+					 "WHERE c.oid OPERATOR(pg_catalog.=) $1 "
+					 "AND a.grantee OPERATOR(pg_catalog.<>) c.relowner "
+					 "ORDER BY 2, 1",
+					 1, types, values, NULL, false, SPI_OK_SELECT);
 	for (i = 0; i < n; i++)
 	{
 		bool		isnull;
@@ -784,6 +796,81 @@ copy_grants(InvPolicy *pol, const char *target)
 	}
 	if (sql.len > 0)
 		inv_spi_exec(sql.data, 0, NULL, NULL, NULL, false, 0);
+}
+
+/*
+ * copy_template_indexes
+ *		Create on a new partition each index of the policy's template
+ *		table, under a name PostgreSQL chooses (unique, at most 63 bytes).
+ *		The definition is pg_get_indexdef's, with the part naming the index
+ *		and its table replaced; a definition that does not start as
+ *		expected is reported and skipped rather than edited blindly.  A
+ *		template that no longer exists is reported.  SPI connected, the
+ *		table locked by this transaction.
+ *
+ * XXX: an index that fails to build (a column the partition lacks, a
+ * unique index the moved rows violate) aborts the table's maintenance.
+ */
+static void
+copy_template_indexes(InvPolicy *pol, const char *target)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+	uint64		n;
+	uint64		i;
+	bool		isnull;
+	Oid			tmpl;
+	char	   *tmpl_name;
+	List	   *stmts = NIL;
+	ListCell   *lc;
+
+	values[0] = CStringGetTextDatum(pol->template_table);
+	inv_spi_exec("SELECT pg_catalog.to_regclass($1)::pg_catalog.oid",
+				 1, types, values, NULL, false, SPI_OK_SELECT);
+	tmpl = DatumGetObjectId(inv_spi_getdatum(0, 1, &isnull));
+	if (isnull || get_rel_relkind(tmpl) != RELKIND_RELATION)
+	{
+		ereport(WARNING,
+				(errmsg("template table \"%s\" of table %s does not exist; partition %s made without its indexes",
+						pol->template_table, pol->qualname, target)));
+		return;
+	}
+	tmpl_name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(tmpl)),
+										   get_rel_name(tmpl));
+
+	types[0] = OIDOID;
+	values[0] = ObjectIdGetDatum(tmpl);
+	n = inv_spi_exec("SELECT pg_catalog.pg_get_indexdef(i.indexrelid), "
+					 "c.relname, i.indisunique "
+					 "FROM pg_catalog.pg_index i "
+					 "JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.indexrelid "
+					 "WHERE i.indrelid OPERATOR(pg_catalog.=) $1 "
+					 "ORDER BY c.relname COLLATE \"C\"",
+					 1, types, values, NULL, false, SPI_OK_SELECT);
+	for (i = 0; i < n; i++)
+	{
+		char	   *def = inv_spi_gettext(i, 1);
+		char	   *idxname = inv_spi_gettext(i, 2);
+		bool		unique = inv_spi_getbool(i, 3, &isnull);
+		char	   *prefix;
+
+		prefix = psprintf("CREATE %sINDEX %s ON %s USING ",
+						  unique ? "UNIQUE " : "",
+						  quote_identifier(idxname), tmpl_name);
+		if (strncmp(def, prefix, strlen(prefix)) != 0)
+		{
+			ereport(WARNING,
+					(errmsg("index \"%s\" of template table %s not copied to partition %s",
+							idxname, tmpl_name, target),
+					 errdetail("Its definition has an unexpected form: %s", def)));
+			continue;
+		}
+		stmts = lappend(stmts, psprintf("CREATE %sINDEX ON %s USING %s",
+										unique ? "UNIQUE " : "", target,
+										def + strlen(prefix)));
+	}
+	foreach(lc, stmts)
+		inv_spi_exec(lfirst(lc), 0, NULL, NULL, NULL, false, SPI_OK_UTILITY);
 }
 
 /*
@@ -861,12 +948,11 @@ ensure_month(InvPolicy *pol, InvPart *parts, int nparts, int mi,
 	*partname = target;
 
 	/*
-	 * One statement list, run in one subtransaction: it all happens or,
-	 * on a lock timeout, none of it.  With a default partition, the rows
-	 * of the month are always moved, even when none were seen before:
-	 * ATTACH takes ACCESS EXCLUSIVE on the default partition and scans it
-	 * anyway, and a row that a writer added since would otherwise make
-	 * ATTACH fail.
+	 * One statement list, run in one subtransaction: it all happens or, on a
+	 * lock timeout, none of it.  With a default partition, the rows of the
+	 * month are always moved, even when none were seen before: ATTACH takes
+	 * ACCESS EXCLUSIVE on the default partition and scans it anyway, and a
+	 * row that a writer added since would otherwise make ATTACH fail.
 	 */
 	initStringInfo(&sql);
 	if (defname != NULL)
@@ -898,11 +984,11 @@ ensure_month(InvPolicy *pol, InvPart *parts, int nparts, int mi,
 					 pol->qualname, target, lo_lit, hi_lit);
 
 	/*
-	 * The partition is made by the parent's owner, whoever runs
-	 * maintenance (a superuser's pg_cron job, a member of the owner role):
-	 * so it is the owner's from the start, and its grants are recorded as
-	 * the owner's.  The caller passed the ownership check, so this grants
-	 * nothing new; as for autovacuum, the switch is a restricted operation.
+	 * The partition is made by the parent's owner, whoever runs maintenance
+	 * (a superuser's pg_cron job, a member of the owner role): so it is the
+	 * owner's from the start, and its grants are recorded as the owner's.
+	 * The caller passed the ownership check, so this grants nothing new; as
+	 * for autovacuum, the switch is a restricted operation.
 	 */
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(rel_owner(pol->parent),
@@ -915,6 +1001,8 @@ ensure_month(InvPolicy *pol, InvPart *parts, int nparts, int mi,
 	}
 	/* we hold ACCESS EXCLUSIVE on the new table: nothing below waits */
 	copy_grants(pol, target);
+	if (pol->template_table != NULL)
+		copy_template_indexes(pol, target);
 	SetUserIdAndSecContext(save_userid, save_sec);
 
 	if (defname != NULL)
@@ -1112,25 +1200,25 @@ same_column_shape(Oid a, Oid b)
 	values[0] = ObjectIdGetDatum(a);
 	values[1] = ObjectIdGetDatum(b);
 	inv_spi_exec(
-		"WITH c AS (SELECT a.attrelid, a.attname, a.atttypid, a.atttypmod, "
-		"pg_catalog.row_number() OVER (PARTITION BY a.attrelid "
-		"ORDER BY a.attnum) AS pos "
-		"FROM pg_catalog.pg_attribute a "
-		"WHERE a.attrelid OPERATOR(pg_catalog.=) ANY (ARRAY[$1, $2]) "
-		"AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) "
-		"SELECT NOT EXISTS (SELECT x.pos FROM c x "
-		"WHERE x.attrelid OPERATOR(pg_catalog.=) $1 "
-		"AND NOT EXISTS (SELECT 1 FROM c y "
-		"WHERE y.attrelid OPERATOR(pg_catalog.=) $2 "
-		"AND y.pos OPERATOR(pg_catalog.=) x.pos "
-		"AND y.attname OPERATOR(pg_catalog.=) x.attname "
-		"AND y.atttypid OPERATOR(pg_catalog.=) x.atttypid "
-		"AND y.atttypmod OPERATOR(pg_catalog.=) x.atttypmod)) "
-		"AND (SELECT pg_catalog.count(*) FROM c "
-		"WHERE c.attrelid OPERATOR(pg_catalog.=) $1) "
-		"OPERATOR(pg_catalog.=) (SELECT pg_catalog.count(*) FROM c "
-		"WHERE c.attrelid OPERATOR(pg_catalog.=) $2)",
-		2, types, values, NULL, false, SPI_OK_SELECT);
+				 "WITH c AS (SELECT a.attrelid, a.attname, a.atttypid, a.atttypmod, "
+				 "pg_catalog.row_number() OVER (PARTITION BY a.attrelid "
+				 "ORDER BY a.attnum) AS pos "
+				 "FROM pg_catalog.pg_attribute a "
+				 "WHERE a.attrelid OPERATOR(pg_catalog.=) ANY (ARRAY[$1, $2]) "
+				 "AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) "
+				 "SELECT NOT EXISTS (SELECT x.pos FROM c x "
+				 "WHERE x.attrelid OPERATOR(pg_catalog.=) $1 "
+				 "AND NOT EXISTS (SELECT 1 FROM c y "
+				 "WHERE y.attrelid OPERATOR(pg_catalog.=) $2 "
+				 "AND y.pos OPERATOR(pg_catalog.=) x.pos "
+				 "AND y.attname OPERATOR(pg_catalog.=) x.attname "
+				 "AND y.atttypid OPERATOR(pg_catalog.=) x.atttypid "
+				 "AND y.atttypmod OPERATOR(pg_catalog.=) x.atttypmod)) "
+				 "AND (SELECT pg_catalog.count(*) FROM c "
+				 "WHERE c.attrelid OPERATOR(pg_catalog.=) $1) "
+				 "OPERATOR(pg_catalog.=) (SELECT pg_catalog.count(*) FROM c "
+				 "WHERE c.attrelid OPERATOR(pg_catalog.=) $2)",
+				 2, types, values, NULL, false, SPI_OK_SELECT);
 	return inv_spi_getbool(0, 1, &isnull);
 }
 
@@ -1153,6 +1241,60 @@ check_retention(Interval *iv)
 						DatumGetCString(DirectFunctionCall1(interval_out,
 															IntervalPGetDatum(iv)))),
 				 errhint("Give a positive number of months or years (such as '12 months'), or of days (such as '90 days'), without mixing units or a time of day.")));
+}
+
+/*
+ * check_options
+ *		The only option is template_table: an ordinary table whose indexes
+ *		every new partition also gets (for indexes the parent cannot have,
+ *		such as a unique index without the partition column).  Returns the
+ *		options with the table's name schema-qualified.  SPI connected.
+ */
+static Datum
+check_options(Datum options)
+{
+	Oid			types[1] = {JSONBOID};
+	bool		isnull;
+	char	   *unknown;
+	char	   *name;
+
+	inv_spi_exec("SELECT pg_catalog.string_agg(k, ', ' ORDER BY k) "
+				 "FROM pg_catalog.jsonb_object_keys($1) k "
+				 "WHERE k OPERATOR(pg_catalog.<>) 'template_table'",
+				 1, types, &options, NULL, false, SPI_OK_SELECT);
+	unknown = inv_spi_gettext(0, 1);
+	if (unknown != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unrecognized option: %s", unknown),
+				 errhint("The only option is template_table.")));
+
+	inv_spi_exec("SELECT $1 OPERATOR(pg_catalog.->>) 'template_table', "
+				 "pg_catalog.jsonb_typeof($1 OPERATOR(pg_catalog.->) "
+				 "'template_table') OPERATOR(pg_catalog.=) 'string'",
+				 1, types, &options, NULL, false, SPI_OK_SELECT);
+	name = inv_spi_gettext(0, 1);
+	if (name == NULL)
+		return options;
+	if (!inv_spi_getbool(0, 2, &isnull))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option template_table must be a table name")));
+
+	inv_spi_exec("SELECT pg_catalog.jsonb_build_object("
+				 "'template_table', c.oid::pg_catalog.regclass::pg_catalog.text) "
+				 "FROM pg_catalog.pg_class c "
+				 "WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass("
+				 "$1 OPERATOR(pg_catalog.->>) 'template_table') "
+				 "AND c.relkind OPERATOR(pg_catalog.=) 'r'",
+				 1, types, &options, NULL, false, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("template table \"%s\" does not exist or is not an ordinary table",
+						name),
+				 errhint("Give the name schema-qualified: it is not looked up in the caller's search_path.")));
+	return inv_spi_getdatum_copy(0, 1, &isnull);
 }
 
 /*
@@ -1284,6 +1426,7 @@ inv_register_partitioned_table(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("options must be a JSON object")));
+		options = check_options(options);
 	}
 
 	values[0] = ObjectIdGetDatum(parent);
@@ -1376,7 +1519,11 @@ inv_unregister_partitioned_table(PG_FUNCTION_ARGS)
  * ----------------------------------------------------------------
  */
 
-/* Add one result row and its maintenance_log entry */
+/*
+ * Add one result row and its maintenance_log entry.
+ *
+ * XXX: maintenance_log is never pruned; a DBA deletes old runs by hand.
+ */
 static void
 emit(InvRun *run, InvPolicy *pol, const char *parent_name,
 	 const char *action, const char *partition, const char *detail)
@@ -1387,6 +1534,7 @@ emit(InvRun *run, InvPolicy *pol, const char *parent_name,
 	TEXTOID, TIMESTAMPTZOID};
 	Datum		lvalues[7];
 	bool		lnulls[7] = {false};
+	int			i;
 
 	values[0] = CStringGetTextDatum(parent_name);
 	values[1] = CStringGetTextDatum(action);
@@ -1412,8 +1560,9 @@ emit(InvRun *run, InvPolicy *pol, const char *parent_name,
 
 	if (strcmp(action, "skipped") == 0)
 		run->skipped++;
-	appendStringInfo(&run->summary, "%s%s", run->summary.len ? ", " : "",
-					 action);
+	for (i = 0; i < INV_NUM_ACTIONS; i++)
+		if (strcmp(action, inv_actions[i]) == 0)
+			run->table_counts[i]++;
 }
 
 /* Report a lock that could not be had, and give up on the table */
@@ -1422,9 +1571,10 @@ skip_locked(InvRun *run, InvPolicy *pol, const char *what)
 {
 	ereport(WARNING,
 			(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-			 errmsg("could not lock partition %s", what),
-			 errdetail("Maintenance of table %s was skipped after %d attempts of %d ms.",
-					   pol->qualname, inv_lock_retries, inv_lock_timeout_ms),
+			 errmsg("maintenance of table %s skipped: locks for %s not obtained",
+					pol->qualname, what),
+			 errdetail("Gave up after %d attempts of %d ms each (inventory_ext.lock_retries, inventory_ext.lock_timeout).",
+					   inv_lock_retries, inv_lock_timeout_ms),
 			 errhint("Find the session holding the lock in pg_locks; maintenance tries again at its next run.")));
 	emit(run, pol, pol->qualname, "skipped", what,
 		 "could not lock within inventory_ext.lock_timeout");
@@ -1493,6 +1643,10 @@ retention_cutoff(InvPolicy *pol, struct pg_tm *now_tm)
  *		month by month; rows beyond inventory_ext.future_limit_months (or
  *		with a NULL or infinite key) are reported as 'stray' and left.
  *		Returns false when a lock could not be had.
+ *
+ * XXX: each month found costs one scan of the default partition (the move)
+ * plus ATTACH's own check; fine for a default partition that is normally
+ * empty, slow for one holding years of rows.
  */
 static bool
 rescue_default(InvRun *run, InvPolicy *pol, int cur, int cutoff)
@@ -1543,10 +1697,11 @@ rescue_default(InvRun *run, InvPolicy *pol, int cur, int cutoff)
 		InvMonthResult r;
 
 		CHECK_FOR_INTERRUPTS();
+
 		/*
 		 * Rows older than retention under a drop policy stay put: making
-		 * their partition only for retention to drop it at once would
-		 * destroy rows nobody asked to delete.
+		 * their partition only for retention to drop it at once would destroy
+		 * rows nobody asked to delete.
 		 */
 		if (nomonth[i] || months[i] > cur + inv_future_limit_months ||
 			months[i] < MONTH_INDEX(1, 1) ||
@@ -1591,6 +1746,10 @@ rescue_default(InvRun *run, InvPolicy *pol, int cur, int cutoff)
  *		month that p_now minus the retention falls in.  Never a partition
  *		holding p_now or a later one.  Returns false when a lock could not
  *		be had.
+ *
+ * XXX: DROP and DETACH take ACCESS EXCLUSIVE on the parent (each wait
+ * bounded); DETACH CONCURRENTLY would not, but cannot run inside the
+ * caller's transaction.
  */
 static bool
 apply_retention(InvRun *run, InvPolicy *pol, int cutoff_mi,
@@ -1680,8 +1839,10 @@ maintain_table(InvRun *run, InvPolicy *pol, bool archive_installed)
 	bool		ok = true;
 	Oid			types[2] = {OIDOID, TEXTOID};
 	Datum		values[2];
+	StringInfoData summary;
+	int			i;
 
-	resetStringInfo(&run->summary);
+	memset(run->table_counts, 0, sizeof(run->table_counts));
 	if (!policy_bind_table(pol))
 	{
 		char	   *name = rel_qualname(pol->parent);
@@ -1691,7 +1852,8 @@ maintain_table(InvRun *run, InvPolicy *pol, bool archive_installed)
 						pol->parent),
 				 errdetail("The table was dropped, is no longer partitioned, or its time zone \"%s\" is unknown.",
 						   pol->zone),
-				 errhint("Unregister it with inventory.unregister_partitioned_table().")));
+				 errhint("Unregister it with inventory.unregister_partitioned_table(%u).",
+						 pol->parent)));
 		emit(run, pol, name ? name : psprintf("%u", pol->parent), "skipped",
 			 NULL, "table no longer matches its policy");
 		return;
@@ -1749,7 +1911,13 @@ maintain_table(InvRun *run, InvPolicy *pol, bool archive_installed)
 		ok = apply_retention(run, pol, cutoff, archive_installed);
 
 	values[0] = ObjectIdGetDatum(pol->parent);
-	values[1] = CStringGetTextDatum(run->summary.len ? run->summary.data
+	/* "created 2, stray 1" */
+	initStringInfo(&summary);
+	for (i = 0; i < INV_NUM_ACTIONS; i++)
+		if (run->table_counts[i] > 0)
+			appendStringInfo(&summary, "%s%s %d", summary.len ? ", " : "",
+							 inv_actions[i], run->table_counts[i]);
+	values[1] = CStringGetTextDatum(summary.len ? summary.data
 									: "nothing to do");
 	inv_spi_exec("UPDATE inventory.partition_policies "
 				 "SET last_maintenance_at = pg_catalog.now(), "
@@ -1807,7 +1975,6 @@ inv_run_maintenance(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	run.tupstore = rsinfo->setResult;
 	run.tupdesc = rsinfo->setDesc;
-	initStringInfo(&run.summary);
 
 	inv_spi_connect();
 	pols = load_policies(parent);
@@ -1864,8 +2031,7 @@ Datum
 inv_run_maintenance_proc(PG_FUNCTION_ARGS)
 {
 	CallContext *callctx = (CallContext *) fcinfo->context;
-	bool		atomic = callctx == NULL || !IsA(callctx, CallContext) ||
-		callctx->atomic;
+	bool		atomic;
 	MemoryContext keepcxt = fcinfo->flinfo->fn_mcxt;
 	Oid		   *parents;
 	uint64		n;
@@ -1874,6 +2040,7 @@ inv_run_maintenance_proc(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	bool		nulls[2];
 
+	atomic = callctx == NULL || !IsA(callctx, CallContext) || callctx->atomic;
 	inv_spi_connect_nonatomic(atomic);
 
 	values[0] = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
@@ -1940,8 +2107,10 @@ inv_run_maintenance_proc(PG_FUNCTION_ARGS)
 				ReThrowError(edata);
 			ereport(WARNING,
 					(errcode(edata->sqlerrcode),
-					 errmsg("maintenance of table with OID %u failed: %s",
-							parents[i], edata->message),
+					 errmsg("maintenance of table %s failed: %s",
+							rel_qualname(parents[i]) ? rel_qualname(parents[i]) :
+							psprintf("with OID %u", parents[i]),
+							edata->message),
 					 edata->detail ? errdetail("%s", edata->detail) : 0));
 			FreeErrorData(edata);
 		}
