@@ -156,6 +156,26 @@ SELECT count(*) AS rollup_disagreements FROM inventory.check_daily_usage(1, '202
 SELECT inventory.record_movement(:lot, 'shipment', 1, 'SO-5',
                                  '2024-06-01 00:00+00') AS recorded_again;
 
+-- a date range inside a month (March 5 to 20) moves in batches of 7;
+-- the rest of March stays hot; restore brings the range back
+SELECT count(*) AS march_range_hot
+FROM inventory.transactions
+WHERE created_at >= '2024-03-05' AND created_at < '2024-03-20';
+SELECT inventory.archive_before('inventory.transactions', '2024-03-20', 7,
+                                p_now => '2024-08-01', p_from => '2024-03-05');
+SELECT * FROM same;
+SELECT count(*) FILTER (WHERE NOT archived) AS range_hot,
+       count(*) FILTER (WHERE archived) AS range_archived
+FROM inventory.transactions_all
+WHERE created_at >= '2024-03-05' AND created_at < '2024-03-20';
+SELECT count(*) FILTER (WHERE archived) AS rest_of_march_archived
+FROM inventory.transactions_all
+WHERE created_at >= '2024-03-01' AND created_at < '2024-04-01'
+  AND NOT (created_at >= '2024-03-05' AND created_at < '2024-03-20');
+SELECT inventory.restore_month('inventory.transactions', '2024-03-01');
+SELECT * FROM same;
+SELECT * FROM usage_same;
+
 -- bad input is refused with its SQLSTATE and changes nothing
 CREATE FUNCTION pg_temp.try(p_sql text) RETURNS text
 LANGUAGE plpgsql AS $$
@@ -196,6 +216,8 @@ SELECT pg_temp.try($$SELECT inventory.archive_partition('inventory.transactions_
     AS default_partition;
 SELECT pg_temp.try($$SELECT inventory.archive_before('inventory.transactions',
     '2024-06-01', 0)$$) AS zero_batch;
+SELECT pg_temp.try($$SELECT inventory.archive_before('inventory.transactions',
+    '2024-03-01', p_from => '2024-03-01')$$) AS empty_range;
 SELECT pg_temp.try($$SELECT inventory.archive_partition(NULL)$$) AS null_partition;
 SELECT pg_temp.try($$SELECT inventory.restore_month('inventory.transactions',
     '2020-01-01')$$) AS not_archived;

@@ -682,8 +682,14 @@ ensure_archive_partition(const InvArchivePolicy *pol, const InvRange *r)
 
 /* Validate the arguments shared by archive_step and archive_before. */
 static void
-check_cutoff(Oid parent, TimestampTz cutoff, TimestampTz now, int batch)
+check_cutoff(Oid parent, TimestampTz from, TimestampTz cutoff,
+			 TimestampTz now, int batch)
 {
+	if (from >= cutoff)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("start of range %s is not before the cutoff %s",
+						timestamptz_to_str(from), timestamptz_to_str(cutoff))));
 	if (cutoff > now)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -699,26 +705,36 @@ check_cutoff(Oid parent, TimestampTz cutoff, TimestampTz now, int batch)
 
 /*
  * archive_step_internal
- *		One unit of work before the cutoff, in this order: the earliest
- *		whole month entirely before it (metadata); a batch of the month
- *		that holds it; a batch of the earliest month of old rows in the
- *		hot default partition.  SPI connected, policy loaded, locked.
+ *		One unit of work on the rows dated in [from, cutoff), in this
+ *		order: the earliest whole month inside the range (metadata); a
+ *		batch of a month the range covers in part; a batch of the earliest
+ *		month of such rows in the hot default partition.  from is
+ *		DT_NOBEGIN for "everything before the cutoff".  SPI connected,
+ *		policy loaded, locked.
  */
 static void
-archive_step_internal(const InvArchivePolicy *pol, TimestampTz cutoff,
-					  int batch, InvStep *step)
+archive_step_internal(const InvArchivePolicy *pol, TimestampTz from,
+					  TimestampTz cutoff, int batch, InvStep *step)
 {
-	Oid			types[2] = {OIDOID, TIMESTAMPTZOID};
-	Datum		values[2];
-	Oid			src;
+	Oid			types[3] = {OIDOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		values[3];
+	Oid			src = InvalidOid;
 	Oid			dst;
 	InvRange	r;
+	TimestampTz lower;
 	TimestampTz upper;
 	TimestampTz started = GetCurrentTimestamp();
 	int64		bytes = 0;
+	uint64		n;
+	uint64		i;
+	Oid			cand[2];
+	InvRange	cand_r[2];
+	const char *col = quote_identifier(pol->column);
+	bool		isnull;
 
 	values[0] = ObjectIdGetDatum(pol->parent);
 	values[1] = TimestampTzGetDatum(cutoff);
+	values[2] = TimestampTzGetDatum(from);
 
 	step->action = "done";
 	step->relation = NULL;
@@ -727,8 +743,9 @@ archive_step_internal(const InvArchivePolicy *pol, TimestampTz cutoff,
 	/* a whole month */
 	if (inv_spi_exec(RANGES_SQL "WHERE NOT r.is_default "
 					 "AND r.upper_at OPERATOR(pg_catalog.<=) $2 "
+					 "AND r.lower_at OPERATOR(pg_catalog.>=) $3 "
 					 "ORDER BY r.lower_at LIMIT 1",
-					 2, types, values, NULL, false, SPI_OK_SELECT) == 1)
+					 3, types, values, NULL, false, SPI_OK_SELECT) == 1)
 	{
 		src = result_oid(1);
 		step->action = "attach";
@@ -737,51 +754,59 @@ archive_step_internal(const InvArchivePolicy *pol, TimestampTz cutoff,
 		return;
 	}
 
-	/* the month that holds the cutoff */
-	src = InvalidOid;
-	if (inv_spi_exec(RANGES_SQL "WHERE NOT r.is_default "
+	/* months the range covers in part: at most its first and its last */
+	n = inv_spi_exec(RANGES_SQL "WHERE NOT r.is_default "
 					 "AND r.lower_at OPERATOR(pg_catalog.<) $2 "
-					 "AND r.upper_at OPERATOR(pg_catalog.>) $2",
-					 2, types, values, NULL, false, SPI_OK_SELECT) == 1)
+					 "AND r.upper_at OPERATOR(pg_catalog.>) $3 "
+					 "ORDER BY r.lower_at LIMIT 2",
+					 3, types, values, NULL, false, SPI_OK_SELECT);
+	for (i = 0; i < n; i++)
 	{
-		src = result_oid(1);
-		read_range(0, &r);
-		values[0] = TimestampTzGetDatum(r.lower_at);
+		cand[i] = DatumGetObjectId(inv_spi_getdatum(i, 1, &isnull));
+		read_range(i, &cand_r[i]);
+	}
+	for (i = 0; i < n && !OidIsValid(src); i++)
+	{
+		Datum		rvalues[2];
+
+		rvalues[0] = TimestampTzGetDatum(Max(cand_r[i].lower_at, from));
+		rvalues[1] = TimestampTzGetDatum(Min(cand_r[i].upper_at, cutoff));
 		if (inv_spi_exec(psprintf("SELECT 1 FROM %s t WHERE t.%s "
 								  "OPERATOR(pg_catalog.>=) $1 AND t.%s "
 								  "OPERATOR(pg_catalog.<) $2 LIMIT 1",
-								  rel_qname(src),
-								  quote_identifier(pol->column),
-								  quote_identifier(pol->column)),
+								  rel_qname(cand[i]), col, col),
 						 2, (Oid[]) {TIMESTAMPTZOID, TIMESTAMPTZOID},
-						 values, NULL, false, SPI_OK_SELECT) == 0)
-			src = InvalidOid;
+						 rvalues, NULL, false, SPI_OK_SELECT) > 0)
+		{
+			src = cand[i];
+			r = cand_r[i];
+		}
 	}
 
-	/* else the earliest month of old rows in the hot default partition */
+	/* else the earliest month of such rows in the hot default partition */
 	if (!OidIsValid(src))
 	{
 		Oid			deflt = default_partition(pol->parent);
-		Oid			mtypes[3] = {TEXTOID, TIMESTAMPTZOID, TEXTOID};
+		Oid			mtypes[3] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 		Datum		mvalues[3];
 
 		if (!OidIsValid(deflt))
 			return;
 		mvalues[0] = CStringGetTextDatum(pol->time_zone);
 		mvalues[1] = TimestampTzGetDatum(cutoff);
-		mvalues[2] = CStringGetTextDatum(pol->time_zone);
+		mvalues[2] = TimestampTzGetDatum(from);
 		inv_spi_exec(psprintf("SELECT NULL, NULL, lo::pg_catalog.text, "
 							  "hi::pg_catalog.text, lo, hi FROM "
 							  "(SELECT pg_catalog.date_trunc('month', "
 							  "pg_catalog.min(t.%s) AT TIME ZONE $1) AS m "
-							  "FROM %s t WHERE t.%s OPERATOR(pg_catalog.<) $2) x, "
-							  "LATERAL (SELECT x.m AT TIME ZONE $3 AS lo, "
+							  "FROM %s t WHERE t.%s OPERATOR(pg_catalog.<) $2 "
+							  "AND t.%s OPERATOR(pg_catalog.>=) $3) x, "
+							  "LATERAL (SELECT x.m AT TIME ZONE $1 AS lo, "
 							  "(x.m OPERATOR(pg_catalog.+) "
 							  "'1 month'::pg_catalog.interval) "
-							  "AT TIME ZONE $3 AS hi) b "
+							  "AT TIME ZONE $1 AS hi) b "
 							  "WHERE x.m IS NOT NULL",
-							  quote_identifier(pol->column), rel_qname(deflt),
-							  quote_identifier(pol->column)),
+							  col, rel_qname(deflt), col, col),
 					 3, mtypes, mvalues, NULL, false, SPI_OK_SELECT);
 		if (SPI_processed == 0)
 			return;
@@ -791,10 +816,11 @@ archive_step_internal(const InvArchivePolicy *pol, TimestampTz cutoff,
 
 	CHECK_FOR_INTERRUPTS();
 	dst = ensure_archive_partition(pol, &r);
+	lower = Max(r.lower_at, from);
 	upper = Min(r.upper_at, cutoff);
 	step->action = "batch";
 	step->relation = rel_qname(src);
-	step->rows = move_rows(pol, src, dst, r.lower_at, upper, batch, &bytes);
+	step->rows = move_rows(pol, src, dst, lower, upper, batch, &bytes);
 	record_run(pol->parent, step->relation, "batch", 0, step->rows, true,
 			   bytes, started);
 }
@@ -809,9 +835,9 @@ archive_step_internal(const InvArchivePolicy *pol, TimestampTz cutoff,
  * the planner's estimate, which keeps the run's time independent of the
  * month's size.
  *
- * Errors: 22004 null argument; 55000 not a partition of a registered
- * table; 22023 default partition; 42804 archive of another shape; 55P03
- * lock not obtained.
+ * Errors: 22004 null argument; 55000 not a partition; 42704 parent not
+ * registered; 22023 default partition; 42804 archive of another shape;
+ * 55P03 lock not obtained.
  */
 Datum
 inv_archive_partition(PG_FUNCTION_ARGS)
@@ -847,7 +873,8 @@ inv_archive_partition(PG_FUNCTION_ARGS)
 /* Common argument handling of archive_step and archive_before. */
 static void
 step_args(FunctionCallInfo fcinfo, InvArchivePolicy *pol,
-		  TimestampTz *cutoff, int *batch, int now_arg)
+		  TimestampTz *from, TimestampTz *cutoff, int *batch, int now_arg,
+		  int from_arg)
 {
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(now_arg))
 		ereport(ERROR,
@@ -855,8 +882,12 @@ step_args(FunctionCallInfo fcinfo, InvArchivePolicy *pol,
 				 errmsg("parent, cutoff and now must not be null")));
 	*cutoff = PG_GETARG_TIMESTAMPTZ(1);
 	*batch = PG_ARGISNULL(2) ? inv_archive_batch_size : PG_GETARG_INT32(2);
-	check_cutoff(PG_GETARG_OID(0), *cutoff, PG_GETARG_TIMESTAMPTZ(now_arg),
-				 *batch);
+	if (PG_ARGISNULL(from_arg))
+		TIMESTAMP_NOBEGIN(*from);
+	else
+		*from = PG_GETARG_TIMESTAMPTZ(from_arg);
+	check_cutoff(PG_GETARG_OID(0), *from, *cutoff,
+				 PG_GETARG_TIMESTAMPTZ(now_arg), *batch);
 	load_policy(PG_GETARG_OID(0), pol);
 	lock_parent(pol->parent);
 }
@@ -864,6 +895,7 @@ step_args(FunctionCallInfo fcinfo, InvArchivePolicy *pol,
 /*
  * archive_step(p_parent regclass, p_cutoff timestamptz, p_batch_size int
  *				DEFAULT NULL, p_now timestamptz DEFAULT now(),
+ *				p_from timestamptz DEFAULT NULL,
  *				OUT action text, OUT relation text, OUT rows_moved bigint)
  *
  * One unit of archival before the cutoff (see archive_step_internal);
@@ -871,14 +903,15 @@ step_args(FunctionCallInfo fcinfo, InvArchivePolicy *pol,
  * whole month; ROW EXCLUSIVE on the source partition and the archive
  * partition for a batch (writers of other months do not wait).
  *
- * Errors: 22004 null argument; 22023 cutoff after now, batch size not
- * positive; 55000 unregistered parent; 42804 archive of another shape;
+ * Errors: 22004 null argument; 22023 cutoff after now, p_from not before
+ * the cutoff, batch size not positive; 42704 unregistered parent; 42804 archive of another shape;
  * 55P03 lock not obtained.
  */
 Datum
 inv_archive_step(PG_FUNCTION_ARGS)
 {
 	InvArchivePolicy pol;
+	TimestampTz from;
 	TimestampTz cutoff;
 	int			batch;
 	InvStep		step;
@@ -890,8 +923,8 @@ inv_archive_step(PG_FUNCTION_ARGS)
 		elog(ERROR, "return type must be a row type");
 
 	inv_spi_connect();
-	step_args(fcinfo, &pol, &cutoff, &batch, 3);
-	archive_step_internal(&pol, cutoff, batch, &step);
+	step_args(fcinfo, &pol, &from, &cutoff, &batch, 3, 4);
+	archive_step_internal(&pol, from, cutoff, batch, &step);
 	inv_spi_finish();
 
 	values[0] = CStringGetTextDatum(step.action);
@@ -905,9 +938,11 @@ inv_archive_step(PG_FUNCTION_ARGS)
 /*
  * archive_before(p_parent regclass, p_cutoff timestamptz, p_batch_size
  *				  int DEFAULT NULL, p_verbose boolean DEFAULT false,
- *				  p_now timestamptz DEFAULT now()) RETURNS bigint
+ *				  p_now timestamptz DEFAULT now(),
+ *				  p_from timestamptz DEFAULT NULL) RETURNS bigint
  *
- * Archives everything of the parent dated before the cutoff, in one
+ * Archives everything of the parent dated before the cutoff (and on or
+ * after p_from, when given: a date range), in one
  * transaction: whole months as metadata, the rest in batches.  A NOTICE
  * per step when p_verbose, one LOG line at the end.  Returns the rows
  * archived.  Locks and errors as archive_step.
@@ -916,6 +951,7 @@ Datum
 inv_archive_before(PG_FUNCTION_ARGS)
 {
 	InvArchivePolicy pol;
+	TimestampTz from;
 	TimestampTz cutoff;
 	int			batch;
 	bool		verbose = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
@@ -925,11 +961,11 @@ inv_archive_before(PG_FUNCTION_ARGS)
 	int			steps = 0;
 
 	inv_spi_connect();
-	step_args(fcinfo, &pol, &cutoff, &batch, 4);
+	step_args(fcinfo, &pol, &from, &cutoff, &batch, 4, 5);
 	for (;;)
 	{
 		CHECK_FOR_INTERRUPTS();
-		archive_step_internal(&pol, cutoff, batch, &step);
+		archive_step_internal(&pol, from, cutoff, batch, &step);
 		if (strcmp(step.action, "done") == 0)
 			break;
 		steps++;
@@ -967,7 +1003,7 @@ inv_archive_before(PG_FUNCTION_ARGS)
  * EXCLUSIVE on the hot parent (ATTACH) and ACCESS EXCLUSIVE on its
  * default partition, or ACCESS EXCLUSIVE on the archive (DROP).
  *
- * Errors: 22004 null argument; 55000 unregistered parent; 42804 archive
+ * Errors: 22004 null argument; 42704 unregistered parent; 42804 archive
  * of another shape; 42704 month not archived; 55P03 lock not obtained.
  */
 Datum
@@ -1410,7 +1446,7 @@ record_outcome(Oid parent, const char *relation, const char *action,
 /*
  * PROCEDURE archive_before_proc(p_parent regclass, p_cutoff timestamptz,
  *		p_batch_size integer DEFAULT NULL, p_verbose boolean DEFAULT true,
- *		p_now timestamptz DEFAULT NULL)
+ *		p_now timestamptz DEFAULT NULL, p_from timestamptz DEFAULT NULL)
  *
  * archive_before, committing after every month and every batch, so that a
  * crash or a cancel loses at most the step in flight (which rolls back
@@ -1433,6 +1469,7 @@ inv_archive_before_proc(PG_FUNCTION_ARGS)
 	bool		atomic = call_is_atomic(fcinfo);
 	InvArchivePolicy pol;
 	Oid			parent;
+	TimestampTz from;
 	TimestampTz cutoff;
 	TimestampTz now;
 	int			batch;
@@ -1440,10 +1477,10 @@ inv_archive_before_proc(PG_FUNCTION_ARGS)
 	int			steps = 0;
 	int			months = 0;
 	int64		total = 0;
-	Oid			types[5] = {OIDOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID,
-	TEXTOID};
-	Datum		values[5];
-	bool		nulls[5] = {false};
+	Oid			types[6] = {OIDOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID,
+	TEXTOID, TIMESTAMPTZOID};
+	Datum		values[6];
+	bool		nulls[6] = {false};
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -1454,17 +1491,24 @@ inv_archive_before_proc(PG_FUNCTION_ARGS)
 	batch = PG_ARGISNULL(2) ? inv_archive_batch_size : PG_GETARG_INT32(2);
 	now = PG_ARGISNULL(4) ? GetCurrentTransactionStartTimestamp() :
 		PG_GETARG_TIMESTAMPTZ(4);
+	if (PG_ARGISNULL(5))
+		TIMESTAMP_NOBEGIN(from);
+	else
+		from = PG_GETARG_TIMESTAMPTZ(5);
 
 	inv_spi_connect_nonatomic(atomic);
 
 	/* validate before writing anything */
-	check_cutoff(parent, cutoff, now, batch);
+	check_cutoff(parent, from, cutoff, now, batch);
 	load_policy(parent, &pol);
 
 	values[0] = ObjectIdGetDatum(parent);
 	values[1] = TimestampTzGetDatum(cutoff);
 	values[2] = Int32GetDatum(batch);
 	values[3] = TimestampTzGetDatum(now);
+	values[4] = (Datum) 0;
+	nulls[4] = true;
+	values[5] = TimestampTzGetDatum(from);
 	inv_spi_exec("INSERT INTO inventory.archive_progress AS g "
 				 "(parent, cutoff, state, started_at, updated_at) "
 				 "VALUES ($1::pg_catalog.regclass::pg_catalog.text, $2, 'running', "
@@ -1491,8 +1535,8 @@ inv_archive_before_proc(PG_FUNCTION_ARGS)
 		values[0] = ObjectIdGetDatum(parent);
 		edata = try_exec("SELECT s.action, s.relation, s.rows_moved "
 						 "FROM inventory.archive_step($1::pg_catalog.regclass, "
-						 "$2, $3, $4) s",
-						 4, types, values, nulls);
+						 "$2, $3, $4, $6) s",
+						 6, types, values, nulls);
 		if (edata != NULL)
 		{
 			char	   *detail = psprintf("%s: %s",
@@ -1500,6 +1544,7 @@ inv_archive_before_proc(PG_FUNCTION_ARGS)
 										  edata->message);
 
 			values[4] = CStringGetTextDatum(detail);
+			nulls[4] = false;
 			inv_spi_exec("UPDATE inventory.archive_progress "
 						 "SET state = 'failed', detail = $5, "
 						 "updated_at = pg_catalog.clock_timestamp() "

@@ -119,10 +119,11 @@ LANGUAGE c
 AS 'MODULE_PATHNAME', 'inv_archive_partition';
 
 /*
- * archive_step(parent, cutoff, batch_size, now)
+ * archive_step(parent, cutoff, batch_size, now, from)
  *
- * One unit of archival work before the cutoff: a whole month attached to
- * the archive, or one batch of rows moved.  action is 'attach', 'batch' or
+ * One unit of archival work on the rows dated before the cutoff (and on
+ * or after p_from when given, for a date range): a whole month attached
+ * to the archive, or one batch of rows moved.  action is 'attach', 'batch' or
  * 'done' (nothing left).  archive_before and archive_before_proc loop on it.
  */
 CREATE FUNCTION inventory.archive_step(
@@ -130,6 +131,7 @@ CREATE FUNCTION inventory.archive_step(
     p_cutoff timestamptz,
     p_batch_size integer DEFAULT NULL,
     p_now timestamptz DEFAULT pg_catalog.now(),
+    p_from timestamptz DEFAULT NULL,
     OUT action text,
     OUT relation text,
     OUT rows_moved bigint)
@@ -138,9 +140,10 @@ LANGUAGE c
 AS 'MODULE_PATHNAME', 'inv_archive_step';
 
 /*
- * archive_before(parent, cutoff, batch_size, verbose, now)
+ * archive_before(parent, cutoff, batch_size, verbose, now, from)
  *
- * Everything of the parent dated before the cutoff, in one transaction.
+ * Everything of the parent dated before the cutoff (and on or after
+ * p_from when given), in one transaction.
  * Returns the rows archived.
  */
 CREATE FUNCTION inventory.archive_before(
@@ -148,13 +151,14 @@ CREATE FUNCTION inventory.archive_before(
     p_cutoff timestamptz,
     p_batch_size integer DEFAULT NULL,
     p_verbose boolean DEFAULT false,
-    p_now timestamptz DEFAULT pg_catalog.now())
+    p_now timestamptz DEFAULT pg_catalog.now(),
+    p_from timestamptz DEFAULT NULL)
 RETURNS bigint
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'inv_archive_before';
 
 /*
- * archive_before_proc(parent, cutoff, batch_size, verbose, now)
+ * archive_before_proc(parent, cutoff, batch_size, verbose, now, from)
  *
  * The same, committing after every month and every batch, so that a crash
  * or a cancel loses at most the step in flight (which rolls back whole)
@@ -168,7 +172,8 @@ CREATE PROCEDURE inventory.archive_before_proc(
     p_cutoff timestamptz,
     p_batch_size integer DEFAULT NULL,
     p_verbose boolean DEFAULT true,
-    p_now timestamptz DEFAULT NULL)
+    p_now timestamptz DEFAULT NULL,
+    p_from timestamptz DEFAULT NULL)
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'inv_archive_before_proc';
 
