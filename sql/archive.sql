@@ -319,5 +319,10 @@ SELECT (SELECT count(*) FROM public.events)
 SELECT action, relation, months, outcome
 FROM inventory.archive_history WHERE parent = 'public.events' ORDER BY run_id;
 
+-- the health of archival, per parent
+SELECT parent, months_archived, months_restored, failures_7d, skipped_7d,
+       last_failure, batch_state
+FROM inventory.archive_health ORDER BY parent;
+
 DROP TABLE public.unmanaged, public.odd_archive, public.readings,
     public.readings_archive, public.events, public.events_archive;

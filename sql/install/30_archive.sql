@@ -320,3 +320,50 @@ CREATE VIEW inventory.archive_history AS
     FROM inventory.archive_runs r;
 COMMENT ON VIEW inventory.archive_history IS
     'Archival runs with size, end time and rate (reads inventory.archive_runs)';
+
+/*
+ * archive_health: per archived parent, what archival has done and whether
+ * it is failing: months and rows archived, the last good run, the last
+ * failure and its reason, failures in the last 7 days, and the state of
+ * the last batched run (archive_progress).
+ */
+CREATE VIEW inventory.archive_health AS
+    SELECT r.parent,
+           COALESCE(pg_catalog.sum(r.months) FILTER (
+               WHERE r.outcome OPERATOR(pg_catalog.=) 'ok'
+                 AND r.action OPERATOR(pg_catalog.<>) 'restore'), 0)
+               AS months_archived,
+           COALESCE(pg_catalog.sum(r.months) FILTER (
+               WHERE r.outcome OPERATOR(pg_catalog.=) 'ok'
+                 AND r.action OPERATOR(pg_catalog.=) 'restore'), 0)
+               AS months_restored,
+           COALESCE(pg_catalog.sum(r.rows_moved) FILTER (
+               WHERE r.outcome OPERATOR(pg_catalog.=) 'ok'
+                 AND r.action OPERATOR(pg_catalog.<>) 'restore'), 0)
+               AS rows_archived,
+           pg_catalog.max(r.started_at) FILTER (
+               WHERE r.outcome OPERATOR(pg_catalog.=) 'ok') AS last_ok_at,
+           pg_catalog.max(r.started_at) FILTER (
+               WHERE r.outcome OPERATOR(pg_catalog.=) 'failed')
+               AS last_failure_at,
+           (pg_catalog.array_agg(r.detail ORDER BY r.started_at DESC)
+               FILTER (WHERE r.outcome OPERATOR(pg_catalog.=) 'failed'))[1]
+               AS last_failure,
+           pg_catalog.count(*) FILTER (
+               WHERE r.outcome OPERATOR(pg_catalog.=) 'failed'
+                 AND r.started_at OPERATOR(pg_catalog.>)
+                     (pg_catalog.now() OPERATOR(pg_catalog.-)
+                      '7 days'::pg_catalog.interval)) AS failures_7d,
+           pg_catalog.count(*) FILTER (
+               WHERE r.outcome OPERATOR(pg_catalog.=) 'skipped'
+                 AND r.started_at OPERATOR(pg_catalog.>)
+                     (pg_catalog.now() OPERATOR(pg_catalog.-)
+                      '7 days'::pg_catalog.interval)) AS skipped_7d,
+           g.state AS batch_state,
+           g.updated_at AS batch_updated_at
+    FROM inventory.archive_runs r
+    LEFT JOIN inventory.archive_progress g
+           ON g.parent OPERATOR(pg_catalog.=) r.parent
+    GROUP BY r.parent, g.state, g.updated_at;
+COMMENT ON VIEW inventory.archive_health IS
+    'Archival per parent: months and rows archived, last success and failure';
