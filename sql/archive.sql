@@ -224,6 +224,12 @@ SELECT pg_temp.try($$SELECT inventory.restore_month('inventory.transactions',
 SELECT pg_temp.try($$SELECT inventory.archive_partition_remote(
     'inventory.transactions_p202403', 'nowhere', 'archive.transactions')$$)
     AS unknown_server;
+SELECT pg_temp.try($$SELECT inventory.restore_month_remote(
+    'inventory.transactions', '2024-01-01', 'nowhere', 'archive.transactions')$$)
+    AS unknown_server_restore;
+SELECT pg_temp.try($$SELECT inventory.archive_partition_remote(
+    'inventory.transactions_p202403', 'nowhere', 'a.b.c')$$)
+    AS bad_remote_name;
 SELECT pg_temp.try($$SELECT * FROM inventory.archive_statements(
     'inventory.transactions_p202403')$$) AS concurrent_with_default;
 -- an archive of another shape

@@ -68,6 +68,7 @@ PG_FUNCTION_INFO_V1(inv_archive_partition_remote);
 PG_FUNCTION_INFO_V1(inv_archive_detached);
 PG_FUNCTION_INFO_V1(inv_archive_before_proc);
 PG_FUNCTION_INFO_V1(inv_archive_due);
+PG_FUNCTION_INFO_V1(inv_restore_month_remote);
 
 /* Name of the CHECK constraint that carries a month's bounds */
 #define INV_BOUNDS_CONSTRAINT	"inventory_archive_bounds"
@@ -632,28 +633,24 @@ archive_whole(const InvArchivePolicy *pol, Oid relid, bool count_rows)
 }
 
 /*
- * ensure_archive_partition
- *		The archive partition for the month r, created when missing as a
- *		table shaped like the hot parent (defaults, CHECK constraints and
- *		indexes, no identity), so that it could later rejoin the hot parent
- *		as metadata.
+ * create_month_table
+ *		A new table for the month r shaped like the hot parent (defaults,
+ *		CHECK constraints and indexes, no identity), named
+ *		<name_of>_pYYYYMM in name_of's schema (clipped to fit, with a
+ *		suffix when taken), so that it can be a partition of the hot
+ *		parent or of its archive and move between them as metadata.
  */
 static Oid
-ensure_archive_partition(const InvArchivePolicy *pol, const InvRange *r)
+create_month_table(const InvArchivePolicy *pol, Oid name_of, const InvRange *r)
 {
-	Oid			relid = find_range_partition(pol->archive, r);
 	Oid			types[3] = {TIMESTAMPTZOID, TEXTOID, OIDOID};
 	Datum		values[3];
 	char	   *name;
 	char	   *qname;
 
-	if (OidIsValid(relid))
-		return relid;
-
-	/* <archive>_pYYYYMM, clipped to fit, with a suffix if taken */
 	values[0] = TimestampTzGetDatum(r->lower_at);
 	values[1] = CStringGetTextDatum(pol->time_zone);
-	values[2] = ObjectIdGetDatum(pol->archive);
+	values[2] = ObjectIdGetDatum(name_of);
 	inv_spi_exec("WITH b AS (SELECT pg_catalog.left(c.relname, 40) "
 				 "OPERATOR(pg_catalog.||) '_p' OPERATOR(pg_catalog.||) "
 				 "pg_catalog.to_char($1 AT TIME ZONE $2, 'YYYYMM') AS base, "
@@ -668,14 +665,29 @@ ensure_archive_partition(const InvArchivePolicy *pol, const InvRange *r)
 				 "AND x.relnamespace OPERATOR(pg_catalog.=) b.ns) LIMIT 1",
 				 3, types, values, NULL, false, SPI_OK_SELECT);
 	name = inv_spi_gettext(0, 1);
-	qname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(pol->archive)),
+	qname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(name_of)),
 									   name);
 
 	inv_spi_exec(psprintf("CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS "
 						  "INCLUDING CONSTRAINTS INCLUDING INDEXES)",
 						  qname, rel_qname(pol->parent)),
 				 0, NULL, NULL, NULL, false, SPI_OK_UTILITY);
-	relid = relname_oid(qname);
+	return relname_oid(qname);
+}
+
+/*
+ * ensure_archive_partition
+ *		The archive partition for the month r, created (create_month_table)
+ *		and attached when missing.
+ */
+static Oid
+ensure_archive_partition(const InvArchivePolicy *pol, const InvRange *r)
+{
+	Oid			relid = find_range_partition(pol->archive, r);
+
+	if (OidIsValid(relid))
+		return relid;
+	relid = create_month_table(pol, pol->archive, r);
 	attach_with_bounds(pol, pol->archive, relid, r);
 	return relid;
 }
@@ -1202,9 +1214,85 @@ count_and_sum(const InvArchivePolicy *pol, const char *rel,
 						  "FROM %s AS t WHERE t.%s OPERATOR(pg_catalog.>=) $1 "
 						  "AND t.%s OPERATOR(pg_catalog.<) $2",
 						  pol->columns, rel, col, col),
-				 2, types, values, NULL, true, SPI_OK_SELECT);
+				 2, types, values, NULL, false, SPI_OK_SELECT);
 	*count = result_int64(1);
 	*checksum = inv_spi_gettext(0, 2);
+}
+
+/* Split "schema.table" (or "table", in schema public) of a remote table. */
+static void
+parse_remote_name(text *arg, char **rschema, char **rtable)
+{
+	char	   *str = text_to_cstring(arg);
+	List	   *names = stringToQualifiedNameList(str);
+
+	if (list_length(names) == 1)
+	{
+		*rschema = "public";
+		*rtable = strVal(linitial(names));
+	}
+	else if (list_length(names) == 2)
+	{
+		*rschema = strVal(linitial(names));
+		*rtable = strVal(lsecond(names));
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("remote table name \"%s\" is not schema.table", str)));
+}
+
+/* 42704 unless server is a foreign server of postgres_fdw. */
+static void
+check_fdw_server(const char *server)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+
+	values[0] = CStringGetTextDatum(server);
+	if (inv_spi_exec("SELECT 1 FROM pg_catalog.pg_foreign_server s "
+					 "JOIN pg_catalog.pg_foreign_data_wrapper w "
+					 "ON w.oid OPERATOR(pg_catalog.=) s.srvfdw "
+					 "WHERE s.srvname OPERATOR(pg_catalog.=) $1 "
+					 "AND w.fdwname OPERATOR(pg_catalog.=) 'postgres_fdw'",
+					 1, types, values, NULL, true, SPI_OK_SELECT) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("postgres_fdw server \"%s\" does not exist", server),
+				 errhint("CREATE EXTENSION postgres_fdw, then CREATE SERVER and CREATE USER MAPPING for the archive server.")));
+}
+
+/*
+ * create_remote_ftable
+ *		A foreign table with the columns of parent for the remote table,
+ *		named after tag; created inside the caller's transaction and
+ *		dropped by the caller, so that it is gone at commit or abort.
+ */
+static char *
+create_remote_ftable(Oid parent, Oid tag, const char *server,
+					 const char *rschema, const char *rtable)
+{
+	char	   *coldefs;
+	char	   *ftable;
+
+	exec_oid("SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname) "
+			 "OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) "
+			 "pg_catalog.format_type(a.atttypid, a.atttypmod), ', ' "
+			 "ORDER BY a.attnum) "
+			 "FROM pg_catalog.pg_attribute a "
+			 "WHERE a.attrelid OPERATOR(pg_catalog.=) $1 "
+			 "AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped",
+			 parent);
+	coldefs = inv_spi_gettext(0, 1);
+	ftable = psprintf("inventory.%s",
+					  quote_identifier(psprintf("archive_remote_%u", tag)));
+	inv_spi_exec(psprintf("CREATE FOREIGN TABLE %s (%s) SERVER %s "
+						  "OPTIONS (schema_name %s, table_name %s, batch_size '1000')",
+						  ftable, coldefs, quote_identifier(server),
+						  quote_literal_cstr(rschema),
+						  quote_literal_cstr(rtable)),
+				 0, NULL, NULL, NULL, false, SPI_OK_UTILITY);
+	return ftable;
 }
 
 /*
@@ -1240,12 +1328,10 @@ inv_archive_partition_remote(PG_FUNCTION_ARGS)
 	InvArchivePolicy pol;
 	InvRange	r;
 	char	   *server;
-	List	   *remote;
-	const char *rschema;
-	const char *rtable;
+	char	   *rschema;
+	char	   *rtable;
 	char	   *name;
 	char	   *ftable;
-	char	   *coldefs;
 	int64		rows;
 	int64		bytes;
 	int64		rcount;
@@ -1253,8 +1339,6 @@ inv_archive_partition_remote(PG_FUNCTION_ARGS)
 	char	   *rsum;
 	bool		copied = false;
 	TimestampTz started = GetCurrentTimestamp();
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1];
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		ereport(ERROR,
@@ -1262,22 +1346,7 @@ inv_archive_partition_remote(PG_FUNCTION_ARGS)
 				 errmsg("partition, server and remote table must not be null")));
 	relid = PG_GETARG_OID(0);
 	server = NameStr(*PG_GETARG_NAME(1));
-	remote = stringToQualifiedNameList(text_to_cstring(PG_GETARG_TEXT_PP(2)));
-	if (list_length(remote) == 1)
-	{
-		rschema = "public";
-		rtable = strVal(linitial(remote));
-	}
-	else if (list_length(remote) == 2)
-	{
-		rschema = strVal(linitial(remote));
-		rtable = strVal(lsecond(remote));
-	}
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("remote table name \"%s\" is not schema.table",
-						text_to_cstring(PG_GETARG_TEXT_PP(2)))));
+	parse_remote_name(PG_GETARG_TEXT_PP(2), &rschema, &rtable);
 
 	inv_spi_connect();
 	parent = partition_parent(relid);
@@ -1291,36 +1360,8 @@ inv_archive_partition_remote(PG_FUNCTION_ARGS)
 	lock_parent(parent);
 	name = rel_qname(relid);
 
-	values[0] = CStringGetTextDatum(server);
-	if (inv_spi_exec("SELECT 1 FROM pg_catalog.pg_foreign_server s "
-					 "JOIN pg_catalog.pg_foreign_data_wrapper w "
-					 "ON w.oid OPERATOR(pg_catalog.=) s.srvfdw "
-					 "WHERE s.srvname OPERATOR(pg_catalog.=) $1 "
-					 "AND w.fdwname OPERATOR(pg_catalog.=) 'postgres_fdw'",
-					 1, types, values, NULL, true, SPI_OK_SELECT) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("postgres_fdw server \"%s\" does not exist", server),
-				 errhint("CREATE EXTENSION postgres_fdw, then CREATE SERVER and CREATE USER MAPPING for the archive server.")));
-
-	/* a foreign table for the remote archive, gone at commit or abort */
-	exec_oid("SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname) "
-			 "OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) "
-			 "pg_catalog.format_type(a.atttypid, a.atttypmod), ', ' "
-			 "ORDER BY a.attnum) "
-			 "FROM pg_catalog.pg_attribute a "
-			 "WHERE a.attrelid OPERATOR(pg_catalog.=) $1 "
-			 "AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped",
-			 parent);
-	coldefs = inv_spi_gettext(0, 1);
-	ftable = psprintf("inventory.%s",
-					  quote_identifier(psprintf("archive_remote_%u", relid)));
-	inv_spi_exec(psprintf("CREATE FOREIGN TABLE %s (%s) SERVER %s "
-						  "OPTIONS (schema_name %s, table_name %s, batch_size '1000')",
-						  ftable, coldefs, quote_identifier(server),
-						  quote_literal_cstr(rschema),
-						  quote_literal_cstr(rtable)),
-				 0, NULL, NULL, NULL, false, SPI_OK_UTILITY);
+	check_fdw_server(server);
+	ftable = create_remote_ftable(parent, relid, server, rschema, rtable);
 
 	/* the local month, held still while it is copied */
 	ddl_or_fail(psprintf("LOCK TABLE %s IN SHARE MODE", name), relid);
@@ -1726,4 +1767,186 @@ inv_archive_due(PG_FUNCTION_ARGS)
 			(errmsg("archive_due: %d months archived, %d failed", months,
 					failed)));
 	PG_RETURN_VOID();
+}
+
+/* The month holding date d, in the policy's zone. */
+static void
+month_range(const InvArchivePolicy *pol, Datum d, InvRange *r)
+{
+	Oid			types[2] = {DATEOID, TEXTOID};
+	Datum		values[2];
+
+	values[0] = d;
+	values[1] = CStringGetTextDatum(pol->time_zone);
+	inv_spi_exec("SELECT NULL, NULL, lo::pg_catalog.text, hi::pg_catalog.text, "
+				 "lo, hi FROM (SELECT pg_catalog.date_trunc('month', $1::pg_catalog.timestamp) "
+				 "AT TIME ZONE $2 AS lo, (pg_catalog.date_trunc('month', $1::pg_catalog.timestamp) "
+				 "OPERATOR(pg_catalog.+) '1 month'::pg_catalog.interval) AT TIME ZONE $2 AS hi) b",
+				 2, types, values, NULL, false, SPI_OK_SELECT);
+	read_range(0, r);
+}
+
+/*
+ * restore_month_remote(p_parent regclass, p_month date, p_server name,
+ *						p_remote_table text) RETURNS bigint
+ *
+ * Brings a month that archive_partition_remote moved to another server
+ * back into the hot ledger, in two calls, so that no crash can lose a row
+ * (postgres_fdw commits the remote transaction just before the local one):
+ *
+ * 1. When the hot ledger holds nothing of the month, its rows are copied
+ *	  from the remote table into a new table shaped like the ledger,
+ *	  counted and checksummed against the remote copy, and the table is
+ *	  attached to the hot parent as the month's partition (or the rows go
+ *	  into the month's hot partition when it exists).  The remote copy is
+ *	  kept.  Returns the rows restored.
+ * 2. When the hot month already holds exactly the remote copy (same count
+ *	  and checksum), the remote copy is deleted.  Returns the rows deleted
+ *	  there, as a negative number.
+ *
+ * A hot month that differs from the remote copy is refused (XX001).
+ * Runs with TimeZone UTC and DateStyle ISO (see archive_partition_remote).
+ *
+ * Locks: as restore_month for the attach; ROW EXCLUSIVE on the month's
+ * hot partition for the copy.
+ *
+ * Errors: 22004 null argument; 42704 parent not registered, server
+ * unknown, or the remote table holds nothing of the month; XX001 copies
+ * differ; 55P03 lock not obtained; remote errors as postgres_fdw reports
+ * them.
+ */
+Datum
+inv_restore_month_remote(PG_FUNCTION_ARGS)
+{
+	InvArchivePolicy pol;
+	InvRange	r;
+	char	   *server;
+	char	   *rschema;
+	char	   *rtable;
+	char	   *ftable;
+	char	   *pname;
+	int64		lcount;
+	int64		rcount;
+	char	   *lsum;
+	char	   *rsum;
+	int64		result;
+	Oid			hot;
+	TimestampTz started = GetCurrentTimestamp();
+	Oid			types[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		values[2];
+	const char *col;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) ||
+		PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("parent, month, server and remote table must not be null")));
+	server = NameStr(*PG_GETARG_NAME(2));
+	parse_remote_name(PG_GETARG_TEXT_PP(3), &rschema, &rtable);
+
+	inv_spi_connect();
+	load_policy(PG_GETARG_OID(0), &pol);
+	lock_parent(pol.parent);
+	check_fdw_server(server);
+	month_range(&pol, PG_GETARG_DATUM(1), &r);
+	pname = rel_qname(pol.parent);
+	col = quote_identifier(pol.column);
+	ftable = create_remote_ftable(pol.parent, pol.parent, server, rschema,
+								  rtable);
+
+	count_and_sum(&pol, ftable, r.lower_at, r.upper_at, &rcount, &rsum);
+	count_and_sum(&pol, pname, r.lower_at, r.upper_at, &lcount, &lsum);
+	if (rcount == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("remote table %s.%s holds nothing of the month starting %s",
+						rschema, rtable, r.lower_text)));
+
+	if (lcount > 0)
+	{
+		if (lcount != rcount || strcmp(lsum, rsum) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("rows of the month starting %s differ between table \"%s\" and remote table %s.%s",
+							r.lower_text, pname, rschema, rtable),
+					 errdetail("Local: %lld rows, checksum %s; remote: %lld rows, checksum %s.",
+							   (long long) lcount, lsum, (long long) rcount,
+							   rsum),
+					 errhint("Nothing was changed; compare the two copies.")));
+
+		/* second call: the hot copy is verified, the remote one goes */
+		values[0] = TimestampTzGetDatum(r.lower_at);
+		values[1] = TimestampTzGetDatum(r.upper_at);
+		inv_spi_exec(psprintf("DELETE FROM %s t WHERE t.%s "
+							  "OPERATOR(pg_catalog.>=) $1 AND t.%s "
+							  "OPERATOR(pg_catalog.<) $2",
+							  ftable, col, col),
+					 2, types, values, NULL, false, SPI_OK_DELETE);
+		if (SPI_processed != (uint64) rcount)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("deleted %llu remote rows of the month starting %s, expected %lld",
+							(unsigned long long) SPI_processed, r.lower_text,
+							(long long) rcount)));
+		result = -rcount;
+		record_run(pol.parent, psprintf("%s.%s", rschema, rtable), "remote",
+				   0, rcount, true, 0, started);
+		ereport(NOTICE,
+				(errmsg("deleted the remote copy of the month starting %s: %lld rows",
+						r.lower_text, (long long) rcount)));
+	}
+	else
+	{
+		/* first call: copy back, verify, attach; the remote copy stays */
+		hot = find_range_partition(pol.parent, &r);
+		if (OidIsValid(hot))
+		{
+			values[0] = TimestampTzGetDatum(r.lower_at);
+			values[1] = TimestampTzGetDatum(r.upper_at);
+			inv_spi_exec(psprintf("INSERT INTO %s (%s) SELECT %s FROM %s t "
+								  "WHERE t.%s OPERATOR(pg_catalog.>=) $1 "
+								  "AND t.%s OPERATOR(pg_catalog.<) $2",
+								  rel_qname(hot), pol.columns, pol.columns,
+								  ftable, col, col),
+						 2, types, values, NULL, false, SPI_OK_INSERT);
+		}
+		else
+		{
+			hot = create_month_table(&pol, pol.parent, &r);
+			values[0] = TimestampTzGetDatum(r.lower_at);
+			values[1] = TimestampTzGetDatum(r.upper_at);
+			inv_spi_exec(psprintf("INSERT INTO %s (%s) SELECT %s FROM %s t "
+								  "WHERE t.%s OPERATOR(pg_catalog.>=) $1 "
+								  "AND t.%s OPERATOR(pg_catalog.<) $2",
+								  rel_qname(hot), pol.columns, pol.columns,
+								  ftable, col, col),
+						 2, types, values, NULL, false, SPI_OK_INSERT);
+			/* every row was selected within the bounds */
+			ddl_or_fail(psprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE",
+								 rel_qname(hot)), hot);
+			add_trusted_bound_check(hot, pol.column, &r);
+			(void) attach_with_bounds(&pol, pol.parent, hot, &r);
+		}
+		count_and_sum(&pol, pname, r.lower_at, r.upper_at, &lcount, &lsum);
+		if (lcount != rcount || strcmp(lsum, rsum) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("restored copy of the month starting %s does not match the remote copy",
+							r.lower_text),
+					 errdetail("Local: %lld rows, checksum %s; remote: %lld rows, checksum %s.",
+							   (long long) lcount, lsum, (long long) rcount,
+							   rsum)));
+		result = lcount;
+		record_run(pol.parent, rel_qname(hot), "restore", 1, lcount, true, 0,
+				   started);
+		ereport(NOTICE,
+				(errmsg("restored the month starting %s from server \"%s\": %lld rows",
+						r.lower_text, server, (long long) lcount),
+				 errhint("The remote copy is kept; call inventory.restore_month_remote again to delete it.")));
+	}
+
+	inv_spi_exec(psprintf("DROP FOREIGN TABLE %s", ftable),
+				 0, NULL, NULL, NULL, false, SPI_OK_UTILITY);
+	inv_spi_finish();
+	PG_RETURN_INT64(result);
 }

@@ -206,6 +206,26 @@ SET DateStyle = 'ISO, YMD'
 AS 'MODULE_PATHNAME', 'inv_archive_partition_remote';
 
 /*
+ * restore_month_remote(parent, month, server, remote_table)
+ *
+ * Brings a month archived with archive_partition_remote back, in two
+ * calls: the first copies it into the hot ledger and verifies it (the
+ * remote copy is kept), the second, finding both copies identical,
+ * deletes the remote one.  Returns the rows restored, or minus the rows
+ * deleted remotely.
+ */
+CREATE FUNCTION inventory.restore_month_remote(
+    p_parent regclass,
+    p_month date,
+    p_server name,
+    p_remote_table text)
+RETURNS bigint
+LANGUAGE c
+SET TimeZone = 'UTC'
+SET DateStyle = 'ISO, YMD'
+AS 'MODULE_PATHNAME', 'inv_restore_month_remote';
+
+/*
  * archive_detached(table, parent)
  *
  * Second half of the concurrent path: attaches a table that was detached

@@ -6,7 +6,8 @@
 # (a remote trigger changes a row, or the remote month already holds other
 # rows) is refused and nothing is removed; a remote copy left by a run
 # that died between the remote and the local commit is recognised and the
-# rerun completes.  postgres_fdw ships with Debian's postgresql-15.
+# rerun completes.  Restoring from the archive server takes two calls:
+# copy back and verify, then delete the remote copy.  postgres_fdw ships with Debian's postgresql-15.
 set -u
 . "$INV_TOP/bin/common.sh"
 
@@ -155,6 +156,34 @@ remote_suite() {
 		"3402"
 	check "stock is unchanged by remote archival" \
 		"$(q "SELECT qty_on_hand FROM inventory.lots")" "$stock"
+
+	# restore from the archive server, in two calls
+	check "restore_month_remote copies January back" \
+		"$(q "SELECT inventory.restore_month_remote('inventory.transactions', '2024-01-01', 'archive_server', 'archive.transactions')" 2>/dev/null)" \
+		"${jan%% *}"
+	check "January is hot again: same count and checksum" \
+		"$(q "$(month_sql inventory.transactions 2024-01-01)")" "$jan"
+	check "the first call keeps the remote copy" \
+		"$(qa "$(month_sql archive.transactions 2024-01-01)")" "$jan"
+	check "the second call deletes the remote copy" \
+		"$(q "SELECT inventory.restore_month_remote('inventory.transactions', '2024-01-01', 'archive_server', 'archive.transactions')" 2>/dev/null), $(qa "SELECT count(*) FROM archive.transactions WHERE created_at < '2024-02-01'")" \
+		"-${jan%% *}, 0"
+	check "January restored into a partition of the ledger" \
+		"$(q "SELECT count(*) FROM inventory.list_partition_ranges('inventory.transactions') WHERE lower_at = '2024-01-01 00:00+00'")" "1"
+	q "SELECT inventory.restore_month_remote('inventory.transactions', '2024-02-01', 'archive_server', 'archive.transactions')" >/dev/null 2>&1
+	qa "INSERT INTO archive.transactions VALUES (999998, '2024-02-16 00:00+00',
+	    1, 1, 1, 1, 'receipt', 1, NULL, 'STRAY-2', NULL, NULL)" >/dev/null
+	check "a remote copy that differs from the restored month is not deleted" \
+		"$(q "SELECT inventory.restore_month_remote('inventory.transactions', '2024-02-01', 'archive_server', 'archive.transactions')" 2>&1 | grep -o 'differ between')" \
+		"differ between"
+	qa "DELETE FROM archive.transactions WHERE reference = 'STRAY-2'" >/dev/null
+	q "SELECT inventory.restore_month_remote('inventory.transactions', '2024-02-01', 'archive_server', 'archive.transactions')" >/dev/null 2>&1
+	check "after restoring both months: all rows hot, none remote, stock unchanged" \
+		"$(q "SELECT count(*) FROM inventory.transactions"), $(qa "SELECT count(*) FROM archive.transactions"), $(q "SELECT qty_on_hand FROM inventory.lots")" \
+		"3402, 0, $stock"
+	check "restored months are the same rows" \
+		"$(q "$(month_sql inventory.transactions 2024-01-01)"), $(q "$(month_sql inventory.transactions 2024-02-01)")" \
+		"$jan, $feb"
 }
 
 primary() {
