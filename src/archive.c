@@ -22,9 +22,19 @@
  * into partitions, never through the hot parent, so stock is not applied
  * again, and keep their txn_id and their claim in transaction_refs.
  *
+ * A remote archive (another server, through postgres_fdw) receives whole
+ * months: copied, then counted and checksummed on the remote side, and
+ * only then removed locally.  postgres_fdw commits the remote transaction
+ * just before the local one, so the order of each remote operation is
+ * chosen so that a crash between the two commits leaves a row twice
+ * (recognised and completed by a rerun), never nowhere: archiving copies
+ * before it deletes locally; restoring copies back in one call and
+ * deletes the remote copy in the next.
+ *
  * Invariants: each function is one transaction, so a crash leaves either
- * the state before it or after it; each row exists exactly once, hot or
- * archived.
+ * the state before it or after it; the procedures (archive_before_proc,
+ * archive_due) commit after each whole step, each a function call; each
+ * row exists exactly once, hot or archived (locally).
  *
  * Locking: the advisory lock (INV_ADVISORY_KEY, parent oid) without
  * waiting, shared with maintenance (re-entrant within one session).
