@@ -27,6 +27,7 @@ REGRESS = \
 	loader \
 	reorder \
 	summary \
+	fifo \
 	scheduling \
 	privileges
 REGRESS_OPTS = --load-extension=$(EXTENSION)

@@ -50,7 +50,7 @@ SELECT count(*) FILTER (WHERE has_function_privilege('inventory_writer', p.oid, 
                               'check_daily_usage', 'check_stock_summary',
                               'current_org_id', 'list_job_runs',
                               'cron_readiness', 'cron_settings',
-                              'job_definitions'))
+                              'job_definitions', 'lot_is_usable'))
            AS writer_extra_functions,
        count(*) FILTER (WHERE NOT has_function_privilege('inventory_admin', p.oid, 'EXECUTE'))
            AS admin_missing_functions

@@ -188,7 +188,7 @@ DECLARE
     v_reader_functions text[] := ARRAY[
         'analyze_reorder', 'check_daily_usage', 'check_stock_summary',
         'current_org_id', 'list_job_runs', 'cron_readiness', 'cron_settings',
-        'job_definitions'];
+        'job_definitions', 'lot_is_usable'];
     v_writer_functions text[] := ARRAY[
         'record_movement', 'receive', 'allocate', 'allocate_lines',
         'commit_allocation', 'release_allocation'];
