@@ -1177,7 +1177,7 @@ settle(FunctionCallInfo fcinfo, bool commit)
 					 "  FROM inventory.allocations a"
 					 " WHERE a.demand_ref OPERATOR(pg_catalog.=) $1"
 					 "   AND ($2 IS NULL OR a.demand_line OPERATOR(pg_catalog.=) $2)",
-					 2, types, values, nulls, true, SPI_OK_SELECT);
+					 2, types, values, nulls, false, SPI_OK_SELECT);
 		ereport(NOTICE,
 				(errmsg("nothing to %s: demand \"%s\"%s has no reserved allocation",
 						verb, st.demand_ref,
