@@ -506,7 +506,13 @@ with_lock_timeout(void (*fn) (void *), void *arg, const char *what)
 	AtEOXact_GUC(true, nestlevel);
 }
 
-/* The demand's advisory lock: one allocate/commit/release at a time. */
+/*
+ * The demand's advisory lock: one allocate/commit/release at a time.
+ *
+ * XXX: two transactions that each handle two demands, in opposite orders,
+ * can deadlock here; the lots are still safe.  One demand per transaction,
+ * or demands in a fixed order, avoids it.
+ */
 static void
 lock_demand(void *arg)
 {
@@ -575,6 +581,10 @@ typedef struct CandidateQuery
 /*
  * Read (and, unless this is a dry run, lock) every lot that can serve a
  * line of the request, in lot_id order: the global lock order.
+ *
+ * XXX: all open lots of the products are locked, even when the first lot
+ * in service order would do.  Locking lazily in service order would break
+ * the lot_id order that keeps callers and the ledger deadlock-free.
  */
 static void
 fetch_candidates(void *arg)
