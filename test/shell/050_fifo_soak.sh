@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Allocation soak: 16 pgbench clients for 60 s against a few hot products,
 # allocating (FIFO, FEFO, LIFO, multi-line), committing, releasing and
-# receiving at once.  Afterwards no lot may be allocated beyond its
+# receiving at once, and settling each other's older reservations.  Afterwards no lot may be allocated beyond its
 # quantity, lots.qty_allocated must equal the reserved allocations, every
 # committed allocation must be exactly one ledger shipment, and the server
 # log must hold no deadlock.  The throughput is reported beside pgbench's
@@ -55,7 +55,7 @@ pmin=$(q "SELECT min(product_id) FROM inventory.products")
 pmax=$(q "SELECT max(product_id) FROM inventory.products")
 
 # one business transaction: allocate, then commit, release, receive or
-# keep the reservation
+# keep the reservation; then maybe settle an older reservation
 cat >"$work/fifo.sql" <<'SQL'
 \set p random(:pmin, :pmax)
 \set p2 random(:pmin, :pmax)
@@ -84,6 +84,19 @@ SELECT inventory.record_movement(lot_id, 'receipt', 60,
 FROM inventory.lots WHERE product_id = :p ORDER BY lot_id DESC LIMIT 1;
 \endif
 END;
+-- now and then, settle someone else's older reservation (two clients may
+-- pick the same one: the second waits, then finds nothing to do)
+\set settle random(1, 10)
+\if :settle <= 3
+SELECT CASE WHEN :settle = 1
+            THEN inventory.release_allocation(a.demand_ref)
+            ELSE inventory.commit_allocation(a.demand_ref) END
+FROM inventory.allocations a
+WHERE a.status = 'reserved'
+  AND a.allocation_id >= (SELECT (random() * max(allocation_id))::bigint
+                          FROM inventory.allocations)
+ORDER BY a.allocation_id LIMIT 1;
+\endif
 SQL
 
 # a long lock_timeout: under this load waits are normal, errors are not
