@@ -144,6 +144,8 @@ RESET ROLE;
 
 -- tenant isolation
 SELECT inventory.enable_tenant_isolation() >= 9 AS isolated_tables;
+-- recorded as data, so pg_dump keeps it (see test/shell/070_ops.sh)
+SELECT name, value FROM inventory.settings;
 SELECT c.relname, c.relrowsecurity, count(p.polname) AS policies
 FROM pg_class c
 LEFT JOIN pg_policy p ON p.polrelid = c.oid
@@ -194,6 +196,7 @@ RESET ROLE;
 SELECT count(*) AS mismatches FROM inventory.check_stock_summary();
 
 SELECT inventory.disable_tenant_isolation() >= 9 AS released_tables;
+SELECT name, value FROM inventory.settings;
 SELECT count(*) AS tables_with_rls
 FROM pg_class
 WHERE relnamespace = 'inventory'::regnamespace AND relrowsecurity;
