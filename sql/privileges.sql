@@ -48,7 +48,7 @@ SELECT count(*) FILTER (WHERE has_function_privilege('inventory_writer', p.oid, 
                               'allocate', 'allocate_lines', 'commit_allocation',
                               'release_allocation', 'analyze_reorder',
                               'check_daily_usage', 'check_stock_summary',
-                              'current_org_id', 'list_job_runs',
+                              'check_rollups', 'current_org_id', 'list_job_runs',
                               'cron_readiness', 'cron_settings',
                               'job_definitions', 'lot_is_usable'))
            AS writer_extra_functions,
