@@ -139,6 +139,31 @@ static AllocStrategy sort_strategy;
 /* Plans kept for the life of the backend: allocation runs very often */
 static SPIPlanPtr plan_demand_lock = NULL;
 static SPIPlanPtr plan_candidates[2] = {NULL, NULL};
+static SPIPlanPtr plan_products = NULL;
+static SPIPlanPtr plan_locations = NULL;
+static SPIPlanPtr plan_allocated = NULL;
+static SPIPlanPtr plan_reserve = NULL;
+static SPIPlanPtr plan_insert_allocations = NULL;
+static SPIPlanPtr plan_settle_allocations = NULL;
+static SPIPlanPtr plan_settle_lots = NULL;
+static SPIPlanPtr plan_unreserve = NULL;
+static SPIPlanPtr plan_settle_status = NULL;
+static SPIPlanPtr plan_ship = NULL;
+
+/*
+ * Run a statement through a plan prepared on first use and kept in *plan:
+ * parsing and planning each statement again would cost more than running
+ * it.  Arguments as inv_spi_exec.
+ */
+static uint64
+exec_kept(SPIPlanPtr *plan, const char *sql, int nargs, const Oid *types,
+		  const Datum *values, const bool *isnull, bool read_only,
+		  int expected)
+{
+	if (*plan == NULL)
+		*plan = inv_spi_prepare_keep(sql, nargs, types);
+	return inv_spi_exec_plan(*plan, values, isnull, read_only, expected);
+}
 
 /* ---------------------------------------------------------------------
  * numeric helpers
@@ -406,7 +431,7 @@ lookup_products(AllocRequest *req)
 	for (i = 0; i < req->nlines; i++)
 		ids[i] = req->lines[i].product_id;
 	values[0] = int8_array(ids, req->nlines);
-	n = inv_spi_exec("SELECT u.product_id, p.org_id,"
+	n = exec_kept(&plan_products, "SELECT u.product_id, p.org_id,"
 					 "       pg_catalog.timezone(o.time_zone, pg_catalog.now())::pg_catalog.date"
 					 "  FROM pg_catalog.unnest($1) AS u(product_id)"
 					 "  LEFT JOIN inventory.products p"
@@ -446,7 +471,7 @@ lookup_products(AllocRequest *req)
 	{
 		values[0] = int8_array(req->locations, req->nlocations);
 		values[1] = int8_array(orgs, norgs);
-		n = inv_spi_exec("SELECT u.location_id"
+		n = exec_kept(&plan_locations, "SELECT u.location_id"
 						 "  FROM pg_catalog.unnest($1) AS u(location_id)"
 						 " WHERE NOT EXISTS (SELECT 1 FROM inventory.locations l"
 						 "       WHERE l.location_id OPERATOR(pg_catalog.=) u.location_id"
@@ -556,7 +581,7 @@ check_not_allocated(AllocRequest *req)
 	values[1] = PointerGetDatum(construct_array(d, req->nlines, INT4OID,
 												sizeof(int32), true,
 												TYPALIGN_INT));
-	if (inv_spi_exec("SELECT a.demand_line FROM inventory.allocations a"
+	if (exec_kept(&plan_allocated, "SELECT a.demand_line FROM inventory.allocations a"
 					 " WHERE a.demand_ref OPERATOR(pg_catalog.=) $1"
 					 "   AND a.demand_line OPERATOR(pg_catalog.=) ANY ($2)"
 					 "   AND a.status OPERATOR(pg_catalog.<>) 'released'"
@@ -769,7 +794,7 @@ write_takes(AllocRequest *req, AllocLot *lots, AllocTake *takes, int ntakes)
 												TYPALIGN_DOUBLE));
 	values[6] = CStringGetTextDatum(req->strategy_name);
 
-	n = inv_spi_exec("UPDATE inventory.lots l"
+	n = exec_kept(&plan_reserve, "UPDATE inventory.lots l"
 					 "   SET qty_allocated = l.qty_allocated OPERATOR(pg_catalog.+) t.q"
 					 "  FROM (SELECT u.lot_id, pg_catalog.sum(u.q) AS q"
 					 "          FROM ROWS FROM (pg_catalog.unnest($1),"
@@ -781,7 +806,7 @@ write_takes(AllocRequest *req, AllocLot *lots, AllocTake *takes, int ntakes)
 		elog(ERROR, "allocation updated %llu lots, expected %d",
 			 (unsigned long long) n, nlots);
 
-	n = inv_spi_exec("INSERT INTO inventory.allocations"
+	n = exec_kept(&plan_insert_allocations, "INSERT INTO inventory.allocations"
 					 "       (demand_ref, demand_line, product_id, lot_id,"
 					 "        location_id, quantity, strategy)"
 					 "SELECT $3, u.line, u.product_id, u.lot_id,"
@@ -1111,7 +1136,7 @@ settle_lock(void *arg)
 	values[0] = CStringGetTextDatum(st->demand_ref);
 	values[1] = Int32GetDatum(st->demand_line);
 	st->nallocations =
-		inv_spi_exec("SELECT a.allocation_id, a.lot_id"
+		exec_kept(&plan_settle_allocations, "SELECT a.allocation_id, a.lot_id"
 					 "  FROM inventory.allocations a"
 					 " WHERE a.demand_ref OPERATOR(pg_catalog.=) $1"
 					 "   AND ($2 IS NULL OR a.demand_line OPERATOR(pg_catalog.=) $2)"
@@ -1135,7 +1160,7 @@ settle_lock(void *arg)
 
 	types[0] = INT8ARRAYOID;
 	values[0] = st->lot_ids;
-	inv_spi_exec("SELECT l.lot_id FROM inventory.lots l"
+	exec_kept(&plan_settle_lots, "SELECT l.lot_id FROM inventory.lots l"
 				 " WHERE l.lot_id OPERATOR(pg_catalog.=) ANY ($1)"
 				 " ORDER BY l.lot_id"
 				 "   FOR NO KEY UPDATE",
@@ -1202,7 +1227,7 @@ settle(FunctionCallInfo fcinfo, bool commit)
 	/* allocated first: the lots' check wants allocated <= on-hand */
 	types[0] = INT8ARRAYOID;
 	values[0] = st.allocation_ids;
-	n = inv_spi_exec("UPDATE inventory.lots l"
+	n = exec_kept(&plan_unreserve, "UPDATE inventory.lots l"
 					 "   SET qty_allocated = l.qty_allocated OPERATOR(pg_catalog.-) t.q"
 					 "  FROM (SELECT a.lot_id, pg_catalog.sum(a.quantity) AS q"
 					 "          FROM inventory.allocations a"
@@ -1213,7 +1238,7 @@ settle(FunctionCallInfo fcinfo, bool commit)
 
 	types[1] = TEXTOID;
 	values[1] = CStringGetTextDatum(commit ? "committed" : "released");
-	n = inv_spi_exec("UPDATE inventory.allocations"
+	n = exec_kept(&plan_settle_status, "UPDATE inventory.allocations"
 					 "   SET status = $2, updated_at = pg_catalog.now()"
 					 " WHERE allocation_id OPERATOR(pg_catalog.=) ANY ($1)",
 					 2, types, values, NULL, false, SPI_OK_UPDATE);
@@ -1229,7 +1254,7 @@ settle(FunctionCallInfo fcinfo, bool commit)
 		 */
 		types[1] = TIMESTAMPTZOID;
 		values[1] = PG_GETARG_DATUM(2);
-		n = inv_spi_exec("INSERT INTO inventory.transactions"
+		n = exec_kept(&plan_ship, "INSERT INTO inventory.transactions"
 						 "       (created_at, org_id, product_id, location_id,"
 						 "        lot_id, txn_type, quantity, reference,"
 						 "        demand_ref, note)"
