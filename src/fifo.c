@@ -432,13 +432,13 @@ lookup_products(AllocRequest *req)
 		ids[i] = req->lines[i].product_id;
 	values[0] = int8_array(ids, req->nlines);
 	n = exec_kept(&plan_products, "SELECT u.product_id, p.org_id,"
-					 "       pg_catalog.timezone(o.time_zone, pg_catalog.now())::pg_catalog.date"
-					 "  FROM pg_catalog.unnest($1) AS u(product_id)"
-					 "  LEFT JOIN inventory.products p"
-					 "         ON p.product_id OPERATOR(pg_catalog.=) u.product_id"
-					 "  LEFT JOIN inventory.organizations o"
-					 "         ON o.org_id OPERATOR(pg_catalog.=) p.org_id",
-					 1, types, values, NULL, true, SPI_OK_SELECT);
+				  "       pg_catalog.timezone(o.time_zone, pg_catalog.now())::pg_catalog.date"
+				  "  FROM pg_catalog.unnest($1) AS u(product_id)"
+				  "  LEFT JOIN inventory.products p"
+				  "         ON p.product_id OPERATOR(pg_catalog.=) u.product_id"
+				  "  LEFT JOIN inventory.organizations o"
+				  "         ON o.org_id OPERATOR(pg_catalog.=) p.org_id",
+				  1, types, values, NULL, true, SPI_OK_SELECT);
 	orgs = palloc(sizeof(int64) * req->nlines);
 	for (row = 0; row < n; row++)
 	{
@@ -472,12 +472,12 @@ lookup_products(AllocRequest *req)
 		values[0] = int8_array(req->locations, req->nlocations);
 		values[1] = int8_array(orgs, norgs);
 		n = exec_kept(&plan_locations, "SELECT u.location_id"
-						 "  FROM pg_catalog.unnest($1) AS u(location_id)"
-						 " WHERE NOT EXISTS (SELECT 1 FROM inventory.locations l"
-						 "       WHERE l.location_id OPERATOR(pg_catalog.=) u.location_id"
-						 "         AND l.org_id OPERATOR(pg_catalog.=) ANY ($2))"
-						 " LIMIT 1",
-						 2, types, values, NULL, true, SPI_OK_SELECT);
+					  "  FROM pg_catalog.unnest($1) AS u(location_id)"
+					  " WHERE NOT EXISTS (SELECT 1 FROM inventory.locations l"
+					  "       WHERE l.location_id OPERATOR(pg_catalog.=) u.location_id"
+					  "         AND l.org_id OPERATOR(pg_catalog.=) ANY ($2))"
+					  " LIMIT 1",
+					  2, types, values, NULL, true, SPI_OK_SELECT);
 		if (n > 0)
 		{
 			bool		isnull;
@@ -582,11 +582,11 @@ check_not_allocated(AllocRequest *req)
 												sizeof(int32), true,
 												TYPALIGN_INT));
 	if (exec_kept(&plan_allocated, "SELECT a.demand_line FROM inventory.allocations a"
-					 " WHERE a.demand_ref OPERATOR(pg_catalog.=) $1"
-					 "   AND a.demand_line OPERATOR(pg_catalog.=) ANY ($2)"
-					 "   AND a.status OPERATOR(pg_catalog.<>) 'released'"
-					 " ORDER BY a.demand_line LIMIT 1",
-					 2, types, values, NULL, false, SPI_OK_SELECT) > 0)
+				  " WHERE a.demand_ref OPERATOR(pg_catalog.=) $1"
+				  "   AND a.demand_line OPERATOR(pg_catalog.=) ANY ($2)"
+				  "   AND a.status OPERATOR(pg_catalog.<>) 'released'"
+				  " ORDER BY a.demand_line LIMIT 1",
+				  2, types, values, NULL, false, SPI_OK_SELECT) > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
 				 errmsg("demand line %d of \"%s\" is already allocated",
@@ -755,7 +755,7 @@ write_takes(AllocRequest *req, AllocLot *lots, AllocTake *takes, int ntakes)
 	Datum	   *locations = palloc(sizeof(Datum) * ntakes);
 	Datum		values[7];
 	Oid			types[7] = {INT8ARRAYOID, NUMERICARRAYOID, TEXTOID,
-		INT4ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, TEXTOID};
+	INT4ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, TEXTOID};
 	uint64		n;
 	uint64		row;
 	int			nlots = 0;
@@ -795,31 +795,31 @@ write_takes(AllocRequest *req, AllocLot *lots, AllocTake *takes, int ntakes)
 	values[6] = CStringGetTextDatum(req->strategy_name);
 
 	n = exec_kept(&plan_reserve, "UPDATE inventory.lots l"
-					 "   SET qty_allocated = l.qty_allocated OPERATOR(pg_catalog.+) t.q"
-					 "  FROM (SELECT u.lot_id, pg_catalog.sum(u.q) AS q"
-					 "          FROM ROWS FROM (pg_catalog.unnest($1),"
-					 "                          pg_catalog.unnest($2)) AS u(lot_id, q)"
-					 "         GROUP BY u.lot_id) t"
-					 " WHERE l.lot_id OPERATOR(pg_catalog.=) t.lot_id",
-					 2, types, values, NULL, false, SPI_OK_UPDATE);
+				  "   SET qty_allocated = l.qty_allocated OPERATOR(pg_catalog.+) t.q"
+				  "  FROM (SELECT u.lot_id, pg_catalog.sum(u.q) AS q"
+				  "          FROM ROWS FROM (pg_catalog.unnest($1),"
+				  "                          pg_catalog.unnest($2)) AS u(lot_id, q)"
+				  "         GROUP BY u.lot_id) t"
+				  " WHERE l.lot_id OPERATOR(pg_catalog.=) t.lot_id",
+				  2, types, values, NULL, false, SPI_OK_UPDATE);
 	if (n != (uint64) nlots)
 		elog(ERROR, "allocation updated %llu lots, expected %d",
 			 (unsigned long long) n, nlots);
 
 	n = exec_kept(&plan_insert_allocations, "INSERT INTO inventory.allocations"
-					 "       (demand_ref, demand_line, product_id, lot_id,"
-					 "        location_id, quantity, strategy)"
-					 "SELECT $3, u.line, u.product_id, u.lot_id,"
-					 "       u.location_id, u.q, $7"
-					 "  FROM ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5),"
-					 "                 pg_catalog.unnest($1), pg_catalog.unnest($6),"
-					 "                 pg_catalog.unnest($2))"
-					 "       WITH ORDINALITY AS u(line, product_id, lot_id,"
-					 "                            location_id, q, n)"
-					 " ORDER BY u.n "
-					 "RETURNING allocation_id, demand_line, lot_id",
-					 7, types, values, NULL, false,
-					 SPI_OK_INSERT_RETURNING);
+				  "       (demand_ref, demand_line, product_id, lot_id,"
+				  "        location_id, quantity, strategy)"
+				  "SELECT $3, u.line, u.product_id, u.lot_id,"
+				  "       u.location_id, u.q, $7"
+				  "  FROM ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5),"
+				  "                 pg_catalog.unnest($1), pg_catalog.unnest($6),"
+				  "                 pg_catalog.unnest($2))"
+				  "       WITH ORDINALITY AS u(line, product_id, lot_id,"
+				  "                            location_id, q, n)"
+				  " ORDER BY u.n "
+				  "RETURNING allocation_id, demand_line, lot_id",
+				  7, types, values, NULL, false,
+				  SPI_OK_INSERT_RETURNING);
 	if (n != (uint64) ntakes)
 		elog(ERROR, "allocation inserted %llu rows, expected %d",
 			 (unsigned long long) n, ntakes);
@@ -1137,13 +1137,13 @@ settle_lock(void *arg)
 	values[1] = Int32GetDatum(st->demand_line);
 	st->nallocations =
 		exec_kept(&plan_settle_allocations, "SELECT a.allocation_id, a.lot_id"
-					 "  FROM inventory.allocations a"
-					 " WHERE a.demand_ref OPERATOR(pg_catalog.=) $1"
-					 "   AND ($2 IS NULL OR a.demand_line OPERATOR(pg_catalog.=) $2)"
-					 "   AND a.status OPERATOR(pg_catalog.=) 'reserved'"
-					 " ORDER BY a.allocation_id"
-					 "   FOR UPDATE",
-					 2, types, values, nulls, false, SPI_OK_SELECT);
+				  "  FROM inventory.allocations a"
+				  " WHERE a.demand_ref OPERATOR(pg_catalog.=) $1"
+				  "   AND ($2 IS NULL OR a.demand_line OPERATOR(pg_catalog.=) $2)"
+				  "   AND a.status OPERATOR(pg_catalog.=) 'reserved'"
+				  " ORDER BY a.allocation_id"
+				  "   FOR UPDATE",
+				  2, types, values, nulls, false, SPI_OK_SELECT);
 	if (st->nallocations == 0)
 		return;
 	alloc_ids = palloc(sizeof(int64) * st->nallocations);
@@ -1161,10 +1161,10 @@ settle_lock(void *arg)
 	types[0] = INT8ARRAYOID;
 	values[0] = st->lot_ids;
 	exec_kept(&plan_settle_lots, "SELECT l.lot_id FROM inventory.lots l"
-				 " WHERE l.lot_id OPERATOR(pg_catalog.=) ANY ($1)"
-				 " ORDER BY l.lot_id"
-				 "   FOR NO KEY UPDATE",
-				 1, types, values, NULL, false, SPI_OK_SELECT);
+			  " WHERE l.lot_id OPERATOR(pg_catalog.=) ANY ($1)"
+			  " ORDER BY l.lot_id"
+			  "   FOR NO KEY UPDATE",
+			  1, types, values, NULL, false, SPI_OK_SELECT);
 }
 
 /*
@@ -1228,20 +1228,20 @@ settle(FunctionCallInfo fcinfo, bool commit)
 	types[0] = INT8ARRAYOID;
 	values[0] = st.allocation_ids;
 	n = exec_kept(&plan_unreserve, "UPDATE inventory.lots l"
-					 "   SET qty_allocated = l.qty_allocated OPERATOR(pg_catalog.-) t.q"
-					 "  FROM (SELECT a.lot_id, pg_catalog.sum(a.quantity) AS q"
-					 "          FROM inventory.allocations a"
-					 "         WHERE a.allocation_id OPERATOR(pg_catalog.=) ANY ($1)"
-					 "         GROUP BY a.lot_id) t"
-					 " WHERE l.lot_id OPERATOR(pg_catalog.=) t.lot_id",
-					 1, types, values, NULL, false, SPI_OK_UPDATE);
+				  "   SET qty_allocated = l.qty_allocated OPERATOR(pg_catalog.-) t.q"
+				  "  FROM (SELECT a.lot_id, pg_catalog.sum(a.quantity) AS q"
+				  "          FROM inventory.allocations a"
+				  "         WHERE a.allocation_id OPERATOR(pg_catalog.=) ANY ($1)"
+				  "         GROUP BY a.lot_id) t"
+				  " WHERE l.lot_id OPERATOR(pg_catalog.=) t.lot_id",
+				  1, types, values, NULL, false, SPI_OK_UPDATE);
 
 	types[1] = TEXTOID;
 	values[1] = CStringGetTextDatum(commit ? "committed" : "released");
 	n = exec_kept(&plan_settle_status, "UPDATE inventory.allocations"
-					 "   SET status = $2, updated_at = pg_catalog.now()"
-					 " WHERE allocation_id OPERATOR(pg_catalog.=) ANY ($1)",
-					 2, types, values, NULL, false, SPI_OK_UPDATE);
+				  "   SET status = $2, updated_at = pg_catalog.now()"
+				  " WHERE allocation_id OPERATOR(pg_catalog.=) ANY ($1)",
+				  2, types, values, NULL, false, SPI_OK_UPDATE);
 	if (n != st.nallocations)
 		elog(ERROR, "%s updated %llu allocations, expected %llu", verb,
 			 (unsigned long long) n, (unsigned long long) st.nallocations);
@@ -1255,21 +1255,21 @@ settle(FunctionCallInfo fcinfo, bool commit)
 		types[1] = TIMESTAMPTZOID;
 		values[1] = PG_GETARG_DATUM(2);
 		n = exec_kept(&plan_ship, "INSERT INTO inventory.transactions"
-						 "       (created_at, org_id, product_id, location_id,"
-						 "        lot_id, txn_type, quantity, reference,"
-						 "        demand_ref, note)"
-						 "SELECT $2, p.org_id, a.product_id, a.location_id,"
-						 "       a.lot_id, 'shipment',"
-						 "       OPERATOR(pg_catalog.-) a.quantity,"
-						 "       'allocation:' OPERATOR(pg_catalog.||) a.allocation_id,"
-						 "       a.demand_ref,"
-						 "       'demand line ' OPERATOR(pg_catalog.||) a.demand_line"
-						 "  FROM inventory.allocations a"
-						 "  JOIN inventory.products p"
-						 "    ON p.product_id OPERATOR(pg_catalog.=) a.product_id"
-						 " WHERE a.allocation_id OPERATOR(pg_catalog.=) ANY ($1)"
-						 " ORDER BY a.allocation_id",
-						 2, types, values, NULL, false, SPI_OK_INSERT);
+					  "       (created_at, org_id, product_id, location_id,"
+					  "        lot_id, txn_type, quantity, reference,"
+					  "        demand_ref, note)"
+					  "SELECT $2, p.org_id, a.product_id, a.location_id,"
+					  "       a.lot_id, 'shipment',"
+					  "       OPERATOR(pg_catalog.-) a.quantity,"
+					  "       'allocation:' OPERATOR(pg_catalog.||) a.allocation_id,"
+					  "       a.demand_ref,"
+					  "       'demand line ' OPERATOR(pg_catalog.||) a.demand_line"
+					  "  FROM inventory.allocations a"
+					  "  JOIN inventory.products p"
+					  "    ON p.product_id OPERATOR(pg_catalog.=) a.product_id"
+					  " WHERE a.allocation_id OPERATOR(pg_catalog.=) ANY ($1)"
+					  " ORDER BY a.allocation_id",
+					  2, types, values, NULL, false, SPI_OK_INSERT);
 		if (n != st.nallocations)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNIQUE_VIOLATION),
