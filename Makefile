@@ -28,6 +28,7 @@ REGRESS = \
 	partition \
 	reorder \
 	summary \
+	fifo \
 	scheduling \
 	privileges
 REGRESS_OPTS = --load-extension=$(EXTENSION)

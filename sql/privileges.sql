@@ -48,9 +48,9 @@ SELECT count(*) FILTER (WHERE has_function_privilege('inventory_writer', p.oid, 
                               'allocate', 'allocate_lines', 'commit_allocation',
                               'release_allocation', 'analyze_reorder',
                               'check_daily_usage', 'check_stock_summary',
-                              'current_org_id', 'list_job_runs',
+                              'check_rollups', 'current_org_id', 'list_job_runs',
                               'cron_readiness', 'cron_settings',
-                              'job_definitions', 'check_rollups',
+                              'job_definitions', 'lot_is_usable',
                               'partition_bounds', 'partition_default_rows'))
            AS writer_extra_functions,
        count(*) FILTER (WHERE NOT has_function_privilege('inventory_admin', p.oid, 'EXECUTE'))

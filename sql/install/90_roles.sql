@@ -280,8 +280,8 @@ DECLARE
     v_reader_functions text[] := ARRAY[
         'analyze_reorder', 'check_daily_usage', 'check_stock_summary',
         'check_rollups', 'current_org_id', 'list_job_runs', 'cron_readiness',
-        'cron_settings', 'job_definitions', 'partition_bounds',
-        'partition_default_rows'];
+        'cron_settings', 'job_definitions', 'lot_is_usable',
+        'partition_bounds', 'partition_default_rows'];
     v_writer_functions text[] := ARRAY[
         'record_movement', 'receive', 'allocate', 'allocate_lines',
         'commit_allocation', 'release_allocation'];
