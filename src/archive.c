@@ -56,6 +56,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/heap.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/tablecmds.h"
 #include "funcapi.h"
@@ -63,9 +64,11 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "inventory_ext.h"
@@ -146,6 +149,21 @@ result_oid(uint64 n)
 		return InvalidOid;
 	d = inv_spi_getdatum(0, 1, &isnull);
 	return isnull ? InvalidOid : DatumGetObjectId(d);
+}
+
+/* Owner of a relation. */
+static Oid
+get_rel_owner(Oid relid)
+{
+	HeapTuple	tuple;
+	Oid			owner;
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	return owner;
 }
 
 /* OID of a relation given by its quoted qualified name. */
@@ -243,6 +261,12 @@ load_policy(Oid parent, InvArchivePolicy *pol)
 				 errmsg("table \"%s\" is not registered for partition management",
 						rel_qname(parent)),
 				 errhint("Register it with inventory.register_partitioned_table first.")));
+
+	/* as for maintenance: archival is the owner's (DETACH needs it too) */
+	if (!pg_class_ownercheck(parent, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table \"%s\"", rel_qname(parent))));
 
 	pol->parent = parent;
 	pol->column = inv_spi_gettext(0, 1);
@@ -657,6 +681,8 @@ create_month_table(const InvArchivePolicy *pol, Oid name_of, const InvRange *r)
 	Datum		values[3];
 	char	   *name;
 	char	   *qname;
+	Oid			save_userid;
+	int			save_sec;
 
 	values[0] = TimestampTzGetDatum(r->lower_at);
 	values[1] = CStringGetTextDatum(pol->time_zone);
@@ -678,10 +704,20 @@ create_month_table(const InvArchivePolicy *pol, Oid name_of, const InvRange *r)
 	qname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(name_of)),
 									   name);
 
+	/*
+	 * Made by the owner of the table it will join, whoever runs archival
+	 * (a member of the owner role, a superuser's job), as the partition
+	 * engine makes partitions; the caller passed the ownership check.
+	 */
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(get_rel_owner(name_of),
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
 	inv_spi_exec(psprintf("CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS "
 						  "INCLUDING CONSTRAINTS INCLUDING INDEXES)",
 						  qname, rel_qname(pol->parent)),
 				 0, NULL, NULL, NULL, false, SPI_OK_UTILITY);
+	SetUserIdAndSecContext(save_userid, save_sec);
 	return relname_oid(qname);
 }
 
