@@ -232,10 +232,11 @@ SELECT pg_temp.try($$SELECT inventory.archive_partition_remote(
     AS bad_remote_name;
 SELECT pg_temp.try($$SELECT * FROM inventory.archive_statements(
     'inventory.transactions_p202403')$$) AS concurrent_with_default;
--- archival is the owner's, as maintenance is
-SET ROLE inventory_admin;
+-- archival is the owner's (inventory_admin for the ledger), as
+-- maintenance is: a writer may not
+SET ROLE inventory_writer;
 SELECT pg_temp.try($$SELECT inventory.archive_partition('inventory.transactions_p202403')$$)
-    AS not_owner;
+    AS writer_refused;
 RESET ROLE;
 -- an archive of another shape
 UPDATE inventory.partition_policies SET archive_parent = 'public.odd_archive'

@@ -533,6 +533,20 @@ CALL inventory.run_maintenance_proc('inventory.transactions',
 SELECT partition, month FROM inventory.partition_bounds('inventory.transactions')
 ORDER BY ordinal;
 SELECT pg_temp.err($$CALL inventory.run_maintenance_proc('part_test.plain')$$);
+-- the ledger belongs to inventory_admin: its members maintain it, and
+-- what they create is the admin role's, like the rest of the ledger
+SET ROLE inventory_admin;
+CALL inventory.run_maintenance_proc('inventory.transactions',
+                                    '2024-06-05 12:00+00');
+RESET ROLE;
+SELECT c.relname, pg_get_userbyid(c.relowner) AS owner
+FROM pg_class c
+WHERE c.oid IN (SELECT inhrelid FROM pg_inherits
+                WHERE inhparent = 'inventory.transactions'::regclass)
+ORDER BY c.relname;
+SET ROLE inventory_writer;
+SELECT pg_temp.err($$CALL inventory.run_maintenance_proc('inventory.transactions')$$);
+RESET ROLE;
 
 -- a registered table that was dropped is reported, not fatal, and can be
 -- unregistered by its OID

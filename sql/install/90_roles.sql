@@ -328,6 +328,20 @@ BEGIN
 END;
 $privileges$;
 
+/*
+ * Partition maintenance and archival act as the owner of the table they
+ * change, and partitions are made by, and belong to, the parent's owner.
+ * The ledger and its archive therefore belong to inventory_admin: its
+ * members (and superusers, whose pg_cron jobs run them) may maintain and
+ * archive them; nobody else may.
+ */
+ALTER TABLE inventory.transactions OWNER TO inventory_admin;
+ALTER TABLE inventory.transactions_default OWNER TO inventory_admin;
+ALTER TABLE inventory.transactions_archive OWNER TO inventory_admin;
+ALTER TABLE inventory.transactions_archive_default OWNER TO inventory_admin;
+-- new partitions are created in the schema by that owner
+GRANT CREATE ON SCHEMA inventory TO inventory_admin;
+
 GRANT USAGE ON SCHEMA inventory TO inventory_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA inventory TO inventory_reader;
 GRANT ALL ON ALL TABLES IN SCHEMA inventory TO inventory_admin;
