@@ -25,10 +25,13 @@ REGRESS = \
 	schema \
 	ledger \
 	loader \
+	partition \
 	reorder \
 	summary \
+	fifo \
 	scheduling \
-	privileges
+	privileges \
+	archive
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 ISOLATION = $(basename $(notdir $(wildcard test/specs/*.spec)))

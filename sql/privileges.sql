@@ -48,9 +48,10 @@ SELECT count(*) FILTER (WHERE has_function_privilege('inventory_writer', p.oid, 
                               'allocate', 'allocate_lines', 'commit_allocation',
                               'release_allocation', 'analyze_reorder',
                               'check_daily_usage', 'check_stock_summary',
-                              'current_org_id', 'list_job_runs',
+                              'check_rollups', 'current_org_id', 'list_job_runs',
                               'cron_readiness', 'cron_settings',
-                              'job_definitions'))
+                              'job_definitions', 'lot_is_usable',
+                              'partition_bounds', 'partition_default_rows'))
            AS writer_extra_functions,
        count(*) FILTER (WHERE NOT has_function_privilege('inventory_admin', p.oid, 'EXECUTE'))
            AS admin_missing_functions
@@ -144,6 +145,8 @@ RESET ROLE;
 
 -- tenant isolation
 SELECT inventory.enable_tenant_isolation() >= 9 AS isolated_tables;
+-- recorded as data, so pg_dump keeps it (see test/shell/070_ops.sh)
+SELECT name, value FROM inventory.settings;
 SELECT c.relname, c.relrowsecurity, count(p.polname) AS policies
 FROM pg_class c
 LEFT JOIN pg_policy p ON p.polrelid = c.oid
@@ -194,6 +197,7 @@ RESET ROLE;
 SELECT count(*) AS mismatches FROM inventory.check_stock_summary();
 
 SELECT inventory.disable_tenant_isolation() >= 9 AS released_tables;
+SELECT name, value FROM inventory.settings;
 SELECT count(*) AS tables_with_rls
 FROM pg_class
 WHERE relnamespace = 'inventory'::regnamespace AND relrowsecurity;

@@ -71,3 +71,30 @@ WHERE object_type = 'table' AND table_name = 'products';
 
 -- maintenance activity: this session is never listed
 SELECT count(*) AS other_sessions FROM inventory.maintenance_activity;
+
+-- every job's command runs as pg_cron will run it; a job whose function
+-- belongs to an area that is not installed says so
+CREATE TEMP TABLE job_check (job_name text, outcome text);
+DO $$
+DECLARE
+    d record;
+BEGIN
+    FOR d IN SELECT * FROM inventory.job_definitions() ORDER BY job_name
+    LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_proc
+                       WHERE oid::regproc::text = d.called_function
+                          OR pronamespace::regnamespace::text || '.' || proname
+                             = d.called_function) THEN
+            INSERT INTO job_check VALUES (d.job_name, 'not installed');
+            CONTINUE;
+        END IF;
+        BEGIN
+            EXECUTE d.command;
+            INSERT INTO job_check VALUES (d.job_name, 'ran');
+        EXCEPTION WHEN OTHERS THEN
+            INSERT INTO job_check VALUES (d.job_name, SQLSTATE || ': ' || SQLERRM);
+        END;
+    END LOOP;
+END;
+$$;
+SELECT * FROM job_check ORDER BY job_name;

@@ -2,10 +2,17 @@
 SET client_min_messages = warning;
 \set VERBOSITY terse
 
+-- the foundation's tables (each area's own test lists what it adds)
 SELECT c.relname, c.relkind
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = 'inventory' AND c.relkind IN ('r', 'p', 'v', 'm')
+  AND c.relname IN ('organizations', 'products', 'locations', 'lots',
+                    'transactions', 'transactions_default',
+                    'transaction_refs', 'transactions_archive',
+                    'transactions_archive_default', 'allocations',
+                    'partition_policies', 'retail_import_raw',
+                    'retail_import_rejects')
 ORDER BY c.relname;
 
 -- the ledger is range-partitioned by month on created_at, with a default

@@ -50,6 +50,8 @@ extern int	inv_future_limit_months;
  */
 extern void inv_spi_connect(void);
 extern void inv_spi_finish(void);
+extern void inv_spi_connect_nonatomic(bool atomic);
+extern void inv_spi_commit(void);
 extern uint64 inv_spi_exec(const char *sql, int nargs, const Oid *argtypes,
 						   const Datum *values, const bool *isnull,
 						   bool read_only, int expected);

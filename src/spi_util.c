@@ -47,6 +47,33 @@ inv_spi_connect(void)
 		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
 }
 
+/*
+ * inv_spi_connect_nonatomic
+ *		Connect to SPI for a procedure that may commit (inv_spi_commit)
+ *		when called by a CALL outside a transaction block; atomic tells
+ *		whether the call was atomic, in which case it must not commit.
+ */
+void
+inv_spi_connect_nonatomic(bool atomic)
+{
+	int			rc = SPI_connect_ext(atomic ? 0 : SPI_OPT_NONATOMIC);
+
+	if (rc != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect_ext failed: %s", SPI_result_code_string(rc));
+}
+
+/*
+ * inv_spi_commit
+ *		Commit the current transaction and start the next one, from a
+ *		procedure connected with inv_spi_connect_nonatomic(false).
+ */
+void
+inv_spi_commit(void)
+{
+	/* since PostgreSQL 15 this also starts the next transaction */
+	SPI_commit();
+}
+
 void
 inv_spi_finish(void)
 {

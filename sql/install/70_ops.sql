@@ -38,8 +38,59 @@ AS $$
          'SELECT inventory.refresh_summary()',
          'inventory.refresh_summary'),
         ('inventory_ext:rollup_check', 'rollup_check',
-         'SELECT pg_catalog.count(*) FROM inventory.check_daily_usage()',
-         'inventory.check_daily_usage')
+         'SELECT inventory.check_rollups()',
+         'inventory.check_rollups')
+$$;
+
+/*
+ * check_rollups(days) -> bigint
+ *
+ * The nightly check of the incremental rollups: daily_usage over the
+ * last `days` local days of every organisation, and stock_summary, both
+ * against a recomputation.  Returns 0 when all agree.  Otherwise it fails
+ * with XX001 (data_corrupted), so that the pg_cron run is marked failed
+ * and job_runs shows the message; the hint names the repair.  Reads only.
+ */
+CREATE FUNCTION inventory.check_rollups(p_days integer DEFAULT 35)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_org record;
+    v_today date;
+    v_usage bigint := 0;
+    v_stock bigint;
+BEGIN
+    IF p_days IS NULL OR p_days < 1 THEN
+        RAISE EXCEPTION 'days must be a positive number, not %',
+            COALESCE(p_days::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR v_org IN
+        SELECT o.org_id, o.time_zone
+        FROM inventory.organizations o
+        ORDER BY o.org_id
+    LOOP
+        v_today := (pg_catalog.now() AT TIME ZONE v_org.time_zone)::date;
+        v_usage := v_usage + (
+            SELECT pg_catalog.count(*)
+            FROM inventory.check_daily_usage(v_org.org_id,
+                                             v_today - p_days, v_today));
+    END LOOP;
+    SELECT pg_catalog.count(*) INTO v_stock
+    FROM inventory.check_stock_summary();
+
+    RAISE LOG 'inventory_ext: rollup check over % days: % daily_usage and % stock_summary rows differ',
+        p_days, v_usage, v_stock;
+    IF v_usage + v_stock > 0 THEN
+        RAISE EXCEPTION '% daily_usage rows and % stock_summary rows differ from the ledger',
+            v_usage, v_stock
+            USING ERRCODE = 'data_corrupted',
+                  HINT = 'check_daily_usage(org, from, to) and check_stock_summary() list them; rebuild_daily_usage(org, from, to) and rebuild_stock_summary() repair them.';
+    END IF;
+    RETURN 0;
+END;
 $$;
 
 /*

@@ -57,9 +57,9 @@ AS $$
 $$;
 
 /*
- * enable_tenant_isolation() -> integer
+ * apply_tenant_isolation() -> integer (internal)
  *
- * Turns on row-level security by organisation: every table of the schema
+ * Does the work of enable_tenant_isolation(): turns on row-level security by organisation: every table of the schema
  * with an org_id column (partitioned parents, not their partitions) and
  * inventory.lots and inventory.allocations (through their product) get a
  * policy letting a session see and write only rows of the organisation
@@ -70,7 +70,7 @@ $$;
  * protected.  Must be run by the extension owner (42501 otherwise).
  * Locks: ACCESS EXCLUSIVE on each table, briefly.
  */
-CREATE FUNCTION inventory.enable_tenant_isolation()
+CREATE FUNCTION inventory.apply_tenant_isolation()
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -134,14 +134,14 @@ END;
 $$;
 
 /*
- * disable_tenant_isolation() -> integer
+ * remove_tenant_isolation() -> integer (internal)
  *
- * Undoes enable_tenant_isolation(): drops its policies, disables
+ * Does the work of disable_tenant_isolation(): drops its policies, disables
  * row-level security on those tables, resets the views and gives
  * inventory_reader SELECT on inventory_summary back.  Returns the number
  * of tables released.  Extension owner only.
  */
-CREATE FUNCTION inventory.disable_tenant_isolation()
+CREATE FUNCTION inventory.remove_tenant_isolation()
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -179,6 +179,98 @@ END;
 $$;
 
 /*
+ * Whether tenant isolation is on is stored as data, in a configuration
+ * table that pg_dump saves.  pg_dump does not save row-level security
+ * flags or policies of an extension's own tables (CREATE EXTENSION makes
+ * the tables, without them), so a restore would silently drop isolation.
+ * Instead the restore's COPY of this table fires the trigger below, which
+ * applies the setting again: a restored database is isolated exactly when
+ * its source was.
+ */
+CREATE TABLE inventory.settings (
+    name       text PRIMARY KEY CHECK (name IN ('tenant_isolation')),
+    value      text NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CHECK (name <> 'tenant_isolation' OR value IN ('on', 'off'))
+);
+SELECT pg_catalog.pg_extension_config_dump('inventory.settings', '');
+
+CREATE FUNCTION inventory.settings_apply()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_applied boolean;
+BEGIN
+    IF NEW.name = 'tenant_isolation' THEN
+        v_applied := EXISTS (SELECT 1 FROM pg_catalog.pg_policy
+                             WHERE polrelid = 'inventory.products'::regclass
+                               AND polname = 'tenant_isolation');
+        IF NEW.value = 'on' AND NOT v_applied THEN
+            PERFORM inventory.apply_tenant_isolation();
+        ELSIF NEW.value = 'off' AND v_applied THEN
+            PERFORM inventory.remove_tenant_isolation();
+        END IF;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER settings_apply
+    AFTER INSERT OR UPDATE ON inventory.settings
+    FOR EACH ROW EXECUTE FUNCTION inventory.settings_apply();
+
+/*
+ * set_tenant_isolation(on) -> integer (internal)
+ *
+ * Applies or removes isolation and records the choice in
+ * inventory.settings.  Returns the number of tables changed.
+ */
+CREATE FUNCTION inventory.set_tenant_isolation(p_on boolean)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_count integer;
+BEGIN
+    IF p_on THEN
+        v_count := inventory.apply_tenant_isolation();
+    ELSE
+        v_count := inventory.remove_tenant_isolation();
+    END IF;
+    -- the trigger sees the state already applied and does nothing
+    INSERT INTO inventory.settings (name, value)
+    VALUES ('tenant_isolation', CASE WHEN p_on THEN 'on' ELSE 'off' END)
+    ON CONFLICT (name) DO UPDATE
+        SET value = EXCLUDED.value, updated_at = pg_catalog.now();
+    RETURN v_count;
+END;
+$$;
+
+/*
+ * enable_tenant_isolation() -> integer
+ * disable_tenant_isolation() -> integer
+ *
+ * Turn row-level security by organisation on or off (see
+ * apply_tenant_isolation), recorded in inventory.settings so that
+ * pg_dump and pg_restore keep it.  Return the number of tables protected
+ * or released.  Extension owner only.
+ */
+CREATE FUNCTION inventory.enable_tenant_isolation()
+RETURNS integer
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT inventory.set_tenant_isolation(true) $$;
+
+CREATE FUNCTION inventory.disable_tenant_isolation()
+RETURNS integer
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT inventory.set_tenant_isolation(false) $$;
+
+/*
  * Privileges.  Names of other areas' functions are listed too; only those
  * present get a grant, so this fragment works whichever areas are built.
  */
@@ -187,8 +279,9 @@ DECLARE
     v_fn record;
     v_reader_functions text[] := ARRAY[
         'analyze_reorder', 'check_daily_usage', 'check_stock_summary',
-        'current_org_id', 'list_job_runs', 'cron_readiness', 'cron_settings',
-        'job_definitions'];
+        'check_rollups', 'current_org_id', 'list_job_runs', 'cron_readiness',
+        'cron_settings', 'job_definitions', 'lot_is_usable',
+        'partition_bounds', 'partition_default_rows'];
     v_writer_functions text[] := ARRAY[
         'record_movement', 'receive', 'allocate', 'allocate_lines',
         'commit_allocation', 'release_allocation'];
@@ -234,6 +327,20 @@ BEGIN
     END LOOP;
 END;
 $privileges$;
+
+/*
+ * Partition maintenance and archival act as the owner of the table they
+ * change, and partitions are made by, and belong to, the parent's owner.
+ * The ledger and its archive therefore belong to inventory_admin: its
+ * members (and superusers, whose pg_cron jobs run them) may maintain and
+ * archive them; nobody else may.
+ */
+ALTER TABLE inventory.transactions OWNER TO inventory_admin;
+ALTER TABLE inventory.transactions_default OWNER TO inventory_admin;
+ALTER TABLE inventory.transactions_archive OWNER TO inventory_admin;
+ALTER TABLE inventory.transactions_archive_default OWNER TO inventory_admin;
+-- new partitions are created in the schema by that owner
+GRANT CREATE ON SCHEMA inventory TO inventory_admin;
 
 GRANT USAGE ON SCHEMA inventory TO inventory_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA inventory TO inventory_reader;
