@@ -23,6 +23,14 @@ check "December 2010 staged, as of the day after it ends" \
 check "every row loaded, none rejected" \
 	'has "^ +42481 \| +42481 \| +0 \| +0 \| +2762 \| +24 \| +4510"'
 check "no lot below zero" 'has "^ +4510 \| +[0-9.]+ \| +0$"'
+check "reorder: 85123A over 2010-12-01..23 per line, trading day, calendar day" \
+	'has "^ 85123A \| 2010-12-01 \| 2010-12-23 \| +235 \| +20 \| +16\.5 \| +193\.6 \| +168\.3$"'
+check "reorder: analyze_reorder reports the calendar-day figure" \
+	'has "^ 85123A \| +[0-9.]+ \| +168\.3 \|"'
+check "summary: view and incremental summary agree on all 2762 products" \
+	'has "^ +2762 \| +0$"'
+check "schedule: four jobs scheduled, then removed" \
+	'has "^ inventory_ext:rollup_check \| 30 3 \* \* \* +\| t +\|" && has "^ +jobs_removed $"'
 check "no step failed" '! has "(ERROR|FATAL):"'
 for step in "$INV_TOP"/demo/[0-9][0-9]_*.sql; do
 	title=$(grep -m1 -oE "^\\\\echo '== .* =='" "$step" | sed "s/^\\\\echo '//; s/'$//")
