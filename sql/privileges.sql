@@ -48,7 +48,9 @@ SELECT count(*) FILTER (WHERE has_function_privilege('inventory_writer', p.oid, 
                               'allocate', 'allocate_lines', 'commit_allocation',
                               'release_allocation', 'analyze_reorder',
                               'check_daily_usage', 'check_stock_summary',
-                              'check_rollups', 'current_org_id', 'list_job_runs',
+                              'check_rollups', 'daily_usage_check_args',
+                              'ledger_daily_usage', 'compute_stock_summary',
+                              'current_org_id', 'list_job_runs',
                               'cron_readiness', 'cron_settings',
                               'job_definitions', 'lot_is_usable',
                               'partition_bounds', 'partition_default_rows'))
@@ -107,6 +109,14 @@ FROM inventory.lots WHERE lot_id = :lot_a;
 SELECT inventory.refresh_summary();
 RESET ROLE;
 
+-- the reader runs the checks (and the helpers they call)
+SET ROLE inventory_reader;
+SELECT count(*) AS usage_mismatches
+FROM inventory.check_daily_usage(:org_a, '2026-01-01', '2026-01-31');
+SELECT count(*) AS stock_mismatches FROM inventory.check_stock_summary();
+SELECT inventory.check_rollups() AS rollup_check;
+RESET ROLE;
+
 -- the writer records movements and allocates, through the ledger only
 SET ROLE inventory_writer;
 SELECT inventory.record_movement(:lot_a, 'shipment', 2, 'w-1',
@@ -152,7 +162,8 @@ FROM pg_class c
 LEFT JOIN pg_policy p ON p.polrelid = c.oid
 WHERE c.relnamespace = 'inventory'::regnamespace
   AND c.relname IN ('organizations', 'products', 'locations', 'lots',
-                    'transactions', 'allocations', 'stock_summary')
+                    'transactions', 'allocations', 'stock_summary',
+                    'daily_usage')
 GROUP BY c.relname, c.relrowsecurity
 ORDER BY 1;
 
@@ -166,6 +177,10 @@ FROM inventory.lots;
 SELECT count(*) AS ledger_rows_seen, bool_and(org_id = :org_a) AS only_own
 FROM inventory.transactions;
 SELECT count(*) AS summary_rows_seen FROM inventory.stock_summary;
+SELECT count(*) AS usage_rows_seen,
+       bool_and(product_id = (SELECT product_id FROM inventory.lots
+                              WHERE lot_id = :lot_a)) AS only_own
+FROM inventory.daily_usage;
 -- tenant A cannot allocate tenant B's lot: the UPDATE finds no row
 UPDATE inventory.lots SET qty_allocated = 5 WHERE lot_id = :lot_b;
 -- nor record movements against it

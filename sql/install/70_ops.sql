@@ -50,6 +50,8 @@ $$;
  * against a recomputation.  Returns 0 when all agree.  Otherwise it fails
  * with XX001 (data_corrupted), so that the pg_cron run is marked failed
  * and job_runs shows the message; the hint names the repair.  Reads only.
+ * One check runs at a time: when another holds the advisory lock it
+ * returns NULL with a NOTICE.
  */
 CREATE FUNCTION inventory.check_rollups(p_days integer DEFAULT 35)
 RETURNS bigint
@@ -66,6 +68,12 @@ BEGIN
         RAISE EXCEPTION 'days must be a positive number, not %',
             COALESCE(p_days::text, 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- one check at a time (INV_ADVISORY_KEY, INV_JOB_ROLLUP_CHECK)
+    IF NOT pg_catalog.pg_try_advisory_xact_lock(x'494E5645'::integer, 2) THEN
+        RAISE NOTICE 'rollup check skipped: another check is running'
+            USING DETAIL = 'The advisory lock of the rollup check is held by another session.';
+        RETURN NULL;
     END IF;
     FOR v_org IN
         SELECT o.org_id, o.time_zone

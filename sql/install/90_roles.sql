@@ -84,7 +84,10 @@ BEGIN
         SELECT c.oid::regclass AS rel, c.relname,
                EXISTS (SELECT 1 FROM pg_attribute a
                        WHERE a.attrelid = c.oid AND a.attname = 'org_id'
-                         AND NOT a.attisdropped) AS has_org
+                         AND NOT a.attisdropped) AS has_org,
+               EXISTS (SELECT 1 FROM pg_attribute a
+                       WHERE a.attrelid = c.oid AND a.attname = 'product_id'
+                         AND NOT a.attisdropped) AS has_product
         FROM pg_class c
         WHERE c.relnamespace = 'inventory'::regnamespace
           AND c.relkind IN ('r', 'p')
@@ -94,7 +97,8 @@ BEGIN
     LOOP
         IF v_table.has_org THEN
             v_check := 'org_id OPERATOR(pg_catalog.=) (SELECT inventory.current_org_id())';
-        ELSIF v_table.relname IN ('lots', 'allocations') THEN
+        ELSIF v_table.has_product THEN
+            -- lots, allocations, daily_usage: the tenant of their product
             -- the outer column must be qualified: inside the subquery a
             -- bare product_id would be the product's own
             v_check := format(
@@ -106,9 +110,17 @@ BEGIN
         ELSE
             CONTINUE;
         END IF;
-        EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON %s',
-                       v_table.rel);
-        EXECUTE format('DROP POLICY IF EXISTS admin_all ON %s', v_table.rel);
+        -- replace our policies (quietly: DROP POLICY IF EXISTS would
+        -- print a NOTICE per table the first time)
+        IF EXISTS (SELECT 1 FROM pg_policy
+                   WHERE polrelid = v_table.rel
+                     AND polname = 'tenant_isolation') THEN
+            EXECUTE format('DROP POLICY tenant_isolation ON %s', v_table.rel);
+        END IF;
+        IF EXISTS (SELECT 1 FROM pg_policy
+                   WHERE polrelid = v_table.rel AND polname = 'admin_all') THEN
+            EXECUTE format('DROP POLICY admin_all ON %s', v_table.rel);
+        END IF;
         EXECUTE format('CREATE POLICY tenant_isolation ON %s USING (%s) WITH CHECK (%s)',
                        v_table.rel, v_check, v_check);
         EXECUTE format('CREATE POLICY admin_all ON %s TO inventory_admin USING (true) WITH CHECK (true)',
@@ -279,7 +291,8 @@ DECLARE
     v_fn record;
     v_reader_functions text[] := ARRAY[
         'analyze_reorder', 'check_daily_usage', 'check_stock_summary',
-        'check_rollups', 'current_org_id', 'list_job_runs', 'cron_readiness',
+        'check_rollups', 'daily_usage_check_args', 'ledger_daily_usage',
+        'compute_stock_summary', 'current_org_id', 'list_job_runs', 'cron_readiness',
         'cron_settings', 'job_definitions', 'lot_is_usable',
         'partition_bounds', 'partition_default_rows'];
     v_writer_functions text[] := ARRAY[
