@@ -116,6 +116,15 @@ FROM inventory.analyze_reorder(:org, '2024-03-11', 10,
                                p_net_returns => true)
 WHERE sku = 'A';
 
+-- more returns than demand (03-08..03-10: only the return of 9): the
+-- net mean is negative, the computed reorder point is the safety stock
+-- alone, never below it
+SELECT sku, mean_daily_usage, days_of_stock,
+       computed_reorder_point = safety_stock AS rop_is_safety_stock
+FROM inventory.analyze_reorder(:org, '2024-03-11', 3,
+                               p_net_returns => true)
+WHERE sku = 'A';
+
 -- the 23:30 sales under two session zones: the same local day
 SET TimeZone = 'Asia/Tokyo';
 SELECT sku, mean_daily_usage

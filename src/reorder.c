@@ -430,8 +430,13 @@ reorder_emit(const InvReorderArgs *args, const InvReorderKey *key,
 		sq += (slots[i] - mean) * (slots[i] - mean);
 	sigma = sqrt(sq / w);
 
+	/*
+	 * With returns netted, a window with more returns than demand has a
+	 * negative mean; stock that comes back is not negative demand over
+	 * the lead time, so the reorder point counts such usage as zero.
+	 */
 	safety = args->z * sigma * sqrt((double) key->lead_time);
-	computed_rp = mean * key->lead_time + safety;
+	computed_rp = Max(mean, 0.0) * key->lead_time + safety;
 	rp = key->stored_rp_null ? computed_rp : double_of(key->stored_rp);
 
 	/* what is there and coming, against the reorder point */
