@@ -15,11 +15,13 @@
  * demand); locations_with_stock counts locations holding a lot with
  * on-hand above zero; last_movement_at is the latest movement of any lot.
  *
- * Locking: the triggers lock the summary rows of the products a statement
- * touched, in product_id order, after the lots (lots are locked in lot_id
- * order by every writer), then recompute those rows from the lots with a
- * fresh snapshot.  So the last writer to commit always wrote figures that
- * include every earlier commit.
+ * Maintenance: the triggers add each statement's per-product deltas to
+ * the summary rows, locking them in product_id order after the lots (lots
+ * are locked in lot_id order by every writer); the few figures deltas
+ * cannot give are recomputed from the lots with a snapshot taken after
+ * the row lock, for the products that need it only.  So concurrent
+ * writers' deltas add up and a recomputation sees every earlier commit
+ * (see stock_summary_apply_deltas).
  */
 
 /* The materialized view; products without lots show zeros. */
@@ -122,8 +124,10 @@ CREATE INDEX stock_summary_org_idx
 
 /*
  * The figures of the given products recomputed from their lots; one row
- * per product that has lots.  The single definition used by the triggers,
- * by check_stock_summary() and by rebuild_stock_summary().
+ * per product that has lots.  The definition of truth, used by
+ * check_stock_summary() and rebuild_stock_summary(); the triggers'
+ * recomputation of locations_with_stock and last_movement_at must agree
+ * with it.
  */
 CREATE FUNCTION inventory.compute_stock_summary(p_product_ids bigint[])
 RETURNS SETOF inventory.stock_summary
@@ -148,57 +152,6 @@ AS $$
     WHERE p_product_ids IS NULL
        OR l.product_id OPERATOR(pg_catalog.=) ANY (p_product_ids)
     GROUP BY p.org_id, l.product_id
-$$;
-
-/*
- * Applies a set of touched products to stock_summary: makes sure their
- * rows exist, locks them in product_id order, then (new statement, new
- * snapshot under READ COMMITTED) recomputes them and drops the rows of
- * products left without lots.  Caller: the lots triggers.
- */
-CREATE FUNCTION inventory.stock_summary_apply(p_product_ids bigint[])
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF p_product_ids IS NULL OR pg_catalog.cardinality(p_product_ids) = 0 THEN
-        RETURN;
-    END IF;
-
-    INSERT INTO inventory.stock_summary (org_id, product_id)
-    SELECT p.org_id, p.product_id
-    FROM inventory.products p
-    WHERE p.product_id OPERATOR(pg_catalog.=) ANY (p_product_ids)
-    ORDER BY p.product_id
-    ON CONFLICT (product_id) DO NOTHING;
-
-    PERFORM 1
-    FROM inventory.stock_summary s
-    WHERE s.product_id OPERATOR(pg_catalog.=) ANY (p_product_ids)
-    ORDER BY s.product_id
-    FOR UPDATE;
-
-    UPDATE inventory.stock_summary s
-    SET on_hand = c.on_hand,
-        allocated = c.allocated,
-        on_order = c.on_order,
-        available = c.available,
-        locations_with_stock = c.locations_with_stock,
-        last_movement_at = c.last_movement_at
-    FROM inventory.compute_stock_summary(p_product_ids) c
-    WHERE s.product_id OPERATOR(pg_catalog.=) c.product_id
-      AND (s.on_hand, s.allocated, s.on_order, s.available,
-           s.locations_with_stock, s.last_movement_at)
-          IS DISTINCT FROM
-          (c.on_hand, c.allocated, c.on_order, c.available,
-           c.locations_with_stock, c.last_movement_at);
-
-    DELETE FROM inventory.stock_summary s
-    WHERE s.product_id OPERATOR(pg_catalog.=) ANY (p_product_ids)
-      AND NOT EXISTS (SELECT 1 FROM inventory.lots l
-                      WHERE l.product_id OPERATOR(pg_catalog.=) s.product_id);
-END;
 $$;
 
 /*
