@@ -21,7 +21,7 @@
  * cannot give are recomputed from the lots with a snapshot taken after
  * the row lock, for the products that need it only.  So concurrent
  * writers' deltas add up and a recomputation sees every earlier commit
- * (see stock_summary_apply_deltas).
+ * (see src/summary.c).
  */
 
 /* The materialized view; products without lots show zeros. */
@@ -155,224 +155,20 @@ AS $$
 $$;
 
 /*
- * The incremental path.  Each trigger turns its transition tables into
- * per-product deltas (new minus old) and hands them to
- * stock_summary_apply_deltas().  Sums (on_hand, allocated, on_order,
- * available) are exact as deltas; last_movement_at only grows through
- * GREATEST.  What deltas cannot give is recomputed from the lots, and only
- * for the products flagged 'recompute': locations_with_stock when a lot's
- * on-hand crosses zero (either way), when a lot with stock changes
- * location, or when a lot changes product; last_movement_at when a lot's
- * last movement goes back or the lot leaves the product (update to
- * another product, delete); and whether a product still has lots at all.
+ * Statement triggers on inventory.lots (src/summary.c).  Each adds the
+ * statement's per-product deltas (new minus old, from the transition
+ * tables) to the summary rows, locking them in product_id order, and
+ * recomputes from the lots only what deltas cannot give (locations with
+ * stock, a last movement that went back, products left without lots), for
+ * the products that need it.  An UPDATE that changes none of the
+ * summarised columns (for instance a lot_code correction) costs one join
+ * of the transition tables and nothing more.
  */
-CREATE TYPE inventory.stock_summary_delta AS (
-    product_id       bigint,
-    on_hand          numeric,
-    allocated        numeric,
-    on_order         numeric,
-    available        numeric,
-    last_movement_at timestamptz,
-    recompute        boolean
-);
-COMMENT ON TYPE inventory.stock_summary_delta IS
-    'Change of one product''s stock_summary figures from one statement on inventory.lots';
-
-/*
- * Applies per-product deltas (at most one element per product) to
- * stock_summary.
- *
- * Locking: one INSERT ... ON CONFLICT DO UPDATE with its input sorted by
- * product_id inserts the missing rows and locks and updates the others in
- * product_id order, after the lots (every writer locks lots in lot_id
- * order), so two statements touching several products cannot deadlock on
- * summary rows.  Under READ COMMITTED the update adds the delta to the
- * latest committed version of the row, so concurrent deltas add up.  The
- * recomputation of flagged products is a second statement, so it runs
- * with a snapshot taken after the row lock was granted: every transaction
- * that changed these products' lots before us has committed by then and
- * is seen; one that changes them after us waits for our row lock and
- * applies its own change on top.
- */
-CREATE FUNCTION inventory.stock_summary_apply_deltas(
-    p_deltas inventory.stock_summary_delta[])
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_recompute bigint[];
-BEGIN
-    IF p_deltas IS NULL OR pg_catalog.cardinality(p_deltas) = 0 THEN
-        RETURN;
-    END IF;
-
-    WITH d AS (
-        SELECT * FROM pg_catalog.unnest(p_deltas)
-    ), up AS (
-        INSERT INTO inventory.stock_summary AS s
-            (org_id, product_id, on_hand, allocated, on_order, available,
-             locations_with_stock, last_movement_at)
-        SELECT p.org_id, d.product_id, d.on_hand, d.allocated, d.on_order,
-               d.available, 0, d.last_movement_at
-        FROM d
-        JOIN inventory.products p
-          ON p.product_id OPERATOR(pg_catalog.=) d.product_id
-        ORDER BY d.product_id
-        ON CONFLICT (product_id) DO UPDATE
-        SET on_hand = s.on_hand OPERATOR(pg_catalog.+) excluded.on_hand,
-            allocated = s.allocated OPERATOR(pg_catalog.+) excluded.allocated,
-            on_order = s.on_order OPERATOR(pg_catalog.+) excluded.on_order,
-            available = s.available OPERATOR(pg_catalog.+) excluded.available,
-            last_movement_at = GREATEST(s.last_movement_at,
-                                        excluded.last_movement_at)
-    )
-    SELECT pg_catalog.array_agg(d.product_id) FILTER (WHERE d.recompute)
-    INTO v_recompute
-    FROM d;
-
-    IF v_recompute IS NULL THEN
-        RETURN;
-    END IF;
-
-    -- new statement, new snapshot: see the note above
-    WITH c AS (
-        SELECT l.product_id,
-               count(DISTINCT l.location_id)
-                   FILTER (WHERE l.qty_on_hand OPERATOR(pg_catalog.>) 0)
-                   AS locations_with_stock,
-               max(l.last_movement_at) AS last_movement_at
-        FROM inventory.lots l
-        WHERE l.product_id OPERATOR(pg_catalog.=) ANY (v_recompute)
-        GROUP BY l.product_id
-    ), gone AS (
-        DELETE FROM inventory.stock_summary s
-        WHERE s.product_id OPERATOR(pg_catalog.=) ANY (v_recompute)
-          AND NOT EXISTS (SELECT 1 FROM c
-                          WHERE c.product_id OPERATOR(pg_catalog.=)
-                                s.product_id)
-    )
-    UPDATE inventory.stock_summary s
-    SET locations_with_stock = c.locations_with_stock,
-        last_movement_at = c.last_movement_at
-    FROM c
-    WHERE s.product_id OPERATOR(pg_catalog.=) c.product_id
-      AND (s.locations_with_stock, s.last_movement_at)
-          IS DISTINCT FROM (c.locations_with_stock, c.last_movement_at);
-END;
-$$;
-
-/*
- * Statement triggers on inventory.lots.  An UPDATE that changes none of
- * the summarised columns (for instance a lot_code correction) costs one
- * join of the transition tables and nothing more.
- */
-CREATE FUNCTION inventory.stock_summary_after_insert()
+CREATE FUNCTION inventory.stock_summary_after_change()
 RETURNS trigger
-LANGUAGE plpgsql
+LANGUAGE c
 SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM inventory.stock_summary_apply_deltas(
-        (SELECT pg_catalog.array_agg(g::inventory.stock_summary_delta)
-         FROM (SELECT n.product_id,
-                      sum(n.qty_on_hand), sum(n.qty_allocated),
-                      sum(n.qty_on_order),
-                      COALESCE(sum(n.qty_available) FILTER (
-                          WHERE n.status OPERATOR(pg_catalog.=) 'available'),
-                          0),
-                      max(n.last_movement_at),
-                      bool_or(n.qty_on_hand OPERATOR(pg_catalog.>) 0)
-               FROM new_lots n
-               GROUP BY n.product_id) g));
-    RETURN NULL;
-END;
-$$;
-
-/*
- * Each changed lot counts twice: minus its old figures for its old
- * product, plus its new figures for its new product.
- */
-CREATE FUNCTION inventory.stock_summary_after_update()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM inventory.stock_summary_apply_deltas(
-        (SELECT pg_catalog.array_agg(g::inventory.stock_summary_delta)
-         FROM (SELECT x.product_id,
-                      sum(x.on_hand), sum(x.allocated), sum(x.on_order),
-                      sum(x.available), max(x.last_movement_at),
-                      bool_or(x.recompute)
-               FROM new_lots n
-               JOIN old_lots o ON o.lot_id OPERATOR(pg_catalog.=) n.lot_id
-               CROSS JOIN LATERAL (
-                   SELECT n.product_id IS DISTINCT FROM o.product_id
-                       OR (n.qty_on_hand OPERATOR(pg_catalog.>) 0)
-                          IS DISTINCT FROM
-                          (o.qty_on_hand OPERATOR(pg_catalog.>) 0)
-                       OR (n.location_id IS DISTINCT FROM o.location_id
-                           AND o.qty_on_hand OPERATOR(pg_catalog.>) 0)
-                       OR (o.last_movement_at IS NOT NULL
-                           AND (n.last_movement_at IS NULL
-                                OR n.last_movement_at
-                                   OPERATOR(pg_catalog.<)
-                                   o.last_movement_at)) AS flag
-               ) f
-               CROSS JOIN LATERAL (VALUES
-                   (n.product_id, n.qty_on_hand, n.qty_allocated,
-                    n.qty_on_order,
-                    CASE WHEN n.status OPERATOR(pg_catalog.=) 'available'
-                         THEN n.qty_available ELSE 0 END,
-                    n.last_movement_at, f.flag),
-                   (o.product_id, OPERATOR(pg_catalog.-) o.qty_on_hand,
-                    OPERATOR(pg_catalog.-) o.qty_allocated,
-                    OPERATOR(pg_catalog.-) o.qty_on_order,
-                    CASE WHEN o.status OPERATOR(pg_catalog.=) 'available'
-                         THEN OPERATOR(pg_catalog.-) o.qty_available
-                         ELSE 0 END,
-                    NULL::timestamptz, f.flag)
-               ) AS x(product_id, on_hand, allocated, on_order, available,
-                      last_movement_at, recompute)
-               WHERE (n.product_id, n.location_id, n.qty_on_hand,
-                      n.qty_allocated, n.qty_on_order, n.status,
-                      n.last_movement_at)
-                     IS DISTINCT FROM
-                     (o.product_id, o.location_id, o.qty_on_hand,
-                      o.qty_allocated, o.qty_on_order, o.status,
-                      o.last_movement_at)
-               GROUP BY x.product_id) g));
-    RETURN NULL;
-END;
-$$;
-
-/*
- * A deleted lot may have held the latest movement or the only stock at
- * its location, or been the product's last lot: always recompute.
- */
-CREATE FUNCTION inventory.stock_summary_after_delete()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM inventory.stock_summary_apply_deltas(
-        (SELECT pg_catalog.array_agg(g::inventory.stock_summary_delta)
-         FROM (SELECT o.product_id,
-                      OPERATOR(pg_catalog.-) sum(o.qty_on_hand),
-                      OPERATOR(pg_catalog.-) sum(o.qty_allocated),
-                      OPERATOR(pg_catalog.-) sum(o.qty_on_order),
-                      OPERATOR(pg_catalog.-) COALESCE(sum(o.qty_available)
-                          FILTER (WHERE o.status
-                                  OPERATOR(pg_catalog.=) 'available'), 0),
-                      NULL::timestamptz,
-                      true
-               FROM old_lots o
-               GROUP BY o.product_id) g));
-    RETURN NULL;
-END;
-$$;
+AS 'MODULE_PATHNAME', 'inv_stock_summary_trigger';
 
 CREATE FUNCTION inventory.stock_summary_after_truncate()
 RETURNS trigger
@@ -388,15 +184,15 @@ $$;
 CREATE TRIGGER lots_stock_summary_insert
     AFTER INSERT ON inventory.lots
     REFERENCING NEW TABLE AS new_lots
-    FOR EACH STATEMENT EXECUTE FUNCTION inventory.stock_summary_after_insert();
+    FOR EACH STATEMENT EXECUTE FUNCTION inventory.stock_summary_after_change();
 CREATE TRIGGER lots_stock_summary_update
     AFTER UPDATE ON inventory.lots
     REFERENCING OLD TABLE AS old_lots NEW TABLE AS new_lots
-    FOR EACH STATEMENT EXECUTE FUNCTION inventory.stock_summary_after_update();
+    FOR EACH STATEMENT EXECUTE FUNCTION inventory.stock_summary_after_change();
 CREATE TRIGGER lots_stock_summary_delete
     AFTER DELETE ON inventory.lots
     REFERENCING OLD TABLE AS old_lots
-    FOR EACH STATEMENT EXECUTE FUNCTION inventory.stock_summary_after_delete();
+    FOR EACH STATEMENT EXECUTE FUNCTION inventory.stock_summary_after_change();
 CREATE TRIGGER lots_stock_summary_truncate
     AFTER TRUNCATE ON inventory.lots
     FOR EACH STATEMENT EXECUTE FUNCTION inventory.stock_summary_after_truncate();
