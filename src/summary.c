@@ -24,6 +24,11 @@
  * every transaction that changed these products' lots before us has
  * committed and is seen; one that changes them later waits for our locks.
  *
+ * XXX: deltas carry any earlier error forward: a summary made wrong by a
+ * restore with triggers disabled or by hand stays wrong until
+ * inventory.rebuild_stock_summary(); check_stock_summary() (and the
+ * nightly check_rollups()) report it.
+ *
  * The SQL lives here rather than in PL/pgSQL to run each statement from a
  * plan prepared once per backend, without an interpreter in between.
  *
