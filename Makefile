@@ -16,7 +16,8 @@ OBJS = \
 	src/partition.o \
 	src/archive.o \
 	src/fifo.o \
-	src/reorder.o
+	src/reorder.o \
+	src/summary.o
 
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))

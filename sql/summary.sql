@@ -111,6 +111,118 @@ SELECT count(*) AS mismatches_after_rebuild
 FROM inventory.check_stock_summary();
 SELECT inventory.check_rollups() AS rollup_check_after_rebuild;
 
+-- what deltas could get wrong; each step ends with the truth test
+CREATE TEMP VIEW sv AS
+SELECT p.sku, s.on_hand, s.allocated, s.on_order, s.available,
+       s.locations_with_stock, s.last_movement_at
+FROM inventory.stock_summary s
+JOIN inventory.products p USING (product_id)
+ORDER BY p.sku;
+UPDATE inventory.lots SET qty_allocated = 0;
+-- a lot moving to another location (85123A had stock at both)
+UPDATE inventory.lots SET location_id =
+       (SELECT location_id FROM inventory.locations WHERE code = 'France')
+WHERE product_id = (SELECT product_id FROM inventory.products
+                    WHERE sku = '85123A');
+SELECT * FROM sv WHERE sku = '85123A';
+SELECT count(*) AS mismatches_after_location_move
+FROM inventory.check_stock_summary();
+-- a lot moving to another product, carrying the latest movement away
+UPDATE inventory.lots
+SET product_id = (SELECT product_id FROM inventory.products
+                  WHERE sku = '22222')
+WHERE lot_id = (SELECT max(lot_id) FROM inventory.lots
+                WHERE product_id = (SELECT product_id
+                                    FROM inventory.products
+                                    WHERE sku = '71053'));
+SELECT * FROM sv;
+SELECT count(*) AS mismatches_after_product_move
+FROM inventory.check_stock_summary();
+-- on-hand crossing zero downwards, then upwards
+UPDATE inventory.lots SET qty_on_hand = 0
+WHERE product_id = (SELECT product_id FROM inventory.products
+                    WHERE sku = '22222')
+  AND lot_id = (SELECT min(lot_id) FROM inventory.lots
+                WHERE product_id = (SELECT product_id
+                                    FROM inventory.products
+                                    WHERE sku = '22222'));
+SELECT * FROM sv WHERE sku = '22222';
+SELECT count(*) AS mismatches_after_crossing_down
+FROM inventory.check_stock_summary();
+UPDATE inventory.lots SET qty_on_hand = 3
+WHERE qty_on_hand = 0;
+SELECT * FROM sv WHERE sku = '22222';
+SELECT count(*) AS mismatches_after_crossing_up
+FROM inventory.check_stock_summary();
+-- negative on-hand (an adjustment below zero) and back
+UPDATE inventory.lots SET qty_on_hand = -2
+WHERE lot_id = (SELECT min(lot_id) FROM inventory.lots);
+SELECT count(*) AS mismatches_after_negative
+FROM inventory.check_stock_summary();
+UPDATE inventory.lots SET qty_on_hand = 4
+WHERE lot_id = (SELECT min(lot_id) FROM inventory.lots);
+-- status to and from 'available'
+UPDATE inventory.lots SET status = 'blocked';
+SELECT * FROM sv;
+SELECT count(*) AS mismatches_after_block
+FROM inventory.check_stock_summary();
+UPDATE inventory.lots SET status = 'available', qty_allocated = 1;
+SELECT * FROM sv;
+SELECT count(*) AS mismatches_after_unblock
+FROM inventory.check_stock_summary();
+-- one UPDATE touching several products, on-hand, on-order and last
+-- movement (some going back in time) at once
+UPDATE inventory.lots
+SET qty_on_hand = qty_on_hand + lot_id % 3,
+    qty_on_order = lot_id % 2,
+    last_movement_at = CASE WHEN lot_id % 2 = 0
+                            THEN timestamptz '2011-03-01 00:00+00'
+                            ELSE timestamptz '2010-01-01 00:00+00' END;
+SELECT * FROM sv;
+SELECT count(*) AS mismatches_after_multi_update
+FROM inventory.check_stock_summary();
+-- a lot inserted with stock, and one without a movement
+INSERT INTO inventory.products (org_id, sku, name)
+SELECT org_id, 'NEW-1', 'New' FROM inventory.products LIMIT 1;
+INSERT INTO inventory.lots (product_id, location_id, received_at,
+                            qty_on_hand, last_movement_at)
+SELECT (SELECT product_id FROM inventory.products WHERE sku = 'NEW-1'),
+       location_id, '2011-04-01 00:00+00', 5, '2011-04-01 00:00+00'
+FROM inventory.locations;
+INSERT INTO inventory.lots (product_id, location_id, received_at)
+SELECT product_id, (SELECT min(location_id) FROM inventory.locations),
+       '2011-04-02 00:00+00'
+FROM inventory.products WHERE sku = 'NEW-1';
+SELECT * FROM sv WHERE sku = 'NEW-1';
+SELECT count(*) AS mismatches_after_insert
+FROM inventory.check_stock_summary();
+-- deleting one lot, then the last lots of the product
+DELETE FROM inventory.lots
+WHERE lot_id = (SELECT min(lot_id) FROM inventory.lots
+                WHERE product_id = (SELECT product_id
+                                    FROM inventory.products
+                                    WHERE sku = 'NEW-1'));
+SELECT * FROM sv WHERE sku = 'NEW-1';
+SELECT count(*) AS mismatches_after_delete_one
+FROM inventory.check_stock_summary();
+DELETE FROM inventory.lots
+WHERE product_id = (SELECT product_id FROM inventory.products
+                    WHERE sku = 'NEW-1');
+SELECT count(*) AS rows_of_product_without_lots
+FROM sv WHERE sku = 'NEW-1';
+SELECT count(*) AS mismatches_after_delete_last
+FROM inventory.check_stock_summary();
+-- moving every lot of a product away leaves no row behind
+UPDATE inventory.lots
+SET product_id = (SELECT product_id FROM inventory.products
+                  WHERE sku = '85123A')
+WHERE product_id = (SELECT product_id FROM inventory.products
+                    WHERE sku = '71053');
+SELECT * FROM sv;
+SELECT count(*) AS mismatches_after_moving_all
+FROM inventory.check_stock_summary();
+DROP VIEW sv;
+
 -- removing lots removes the rows of products left without lots
 DELETE FROM inventory.allocations;
 TRUNCATE inventory.lots CASCADE;

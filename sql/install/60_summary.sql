@@ -15,11 +15,13 @@
  * demand); locations_with_stock counts locations holding a lot with
  * on-hand above zero; last_movement_at is the latest movement of any lot.
  *
- * Locking: the triggers lock the summary rows of the products a statement
- * touched, in product_id order, after the lots (lots are locked in lot_id
- * order by every writer), then recompute those rows from the lots with a
- * fresh snapshot.  So the last writer to commit always wrote figures that
- * include every earlier commit.
+ * Maintenance: the triggers add each statement's per-product deltas to
+ * the summary rows, locking them in product_id order after the lots (lots
+ * are locked in lot_id order by every writer); the few figures deltas
+ * cannot give are recomputed from the lots with a snapshot taken after
+ * the row lock, for the products that need it only.  So concurrent
+ * writers' deltas add up and a recomputation sees every earlier commit
+ * (see src/summary.c).
  */
 
 /* The materialized view; products without lots show zeros. */
@@ -122,8 +124,10 @@ CREATE INDEX stock_summary_org_idx
 
 /*
  * The figures of the given products recomputed from their lots; one row
- * per product that has lots.  The single definition used by the triggers,
- * by check_stock_summary() and by rebuild_stock_summary().
+ * per product that has lots.  The definition of truth, used by
+ * check_stock_summary() and rebuild_stock_summary(); the triggers'
+ * recomputation of locations_with_stock and last_movement_at must agree
+ * with it.
  */
 CREATE FUNCTION inventory.compute_stock_summary(p_product_ids bigint[])
 RETURNS SETOF inventory.stock_summary
@@ -151,108 +155,20 @@ AS $$
 $$;
 
 /*
- * Applies a set of touched products to stock_summary: makes sure their
- * rows exist, locks them in product_id order, then (new statement, new
- * snapshot under READ COMMITTED) recomputes them and drops the rows of
- * products left without lots.  Caller: the lots triggers.
+ * Statement triggers on inventory.lots (src/summary.c).  Each adds the
+ * statement's per-product deltas (new minus old, from the transition
+ * tables) to the summary rows, locking them in product_id order, and
+ * recomputes from the lots only what deltas cannot give (locations with
+ * stock, a last movement that went back, products left without lots), for
+ * the products that need it.  An UPDATE that changes none of the
+ * summarised columns (for instance a lot_code correction) costs one join
+ * of the transition tables and nothing more.
  */
-CREATE FUNCTION inventory.stock_summary_apply(p_product_ids bigint[])
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF p_product_ids IS NULL OR pg_catalog.cardinality(p_product_ids) = 0 THEN
-        RETURN;
-    END IF;
-
-    INSERT INTO inventory.stock_summary (org_id, product_id)
-    SELECT p.org_id, p.product_id
-    FROM inventory.products p
-    WHERE p.product_id OPERATOR(pg_catalog.=) ANY (p_product_ids)
-    ORDER BY p.product_id
-    ON CONFLICT (product_id) DO NOTHING;
-
-    PERFORM 1
-    FROM inventory.stock_summary s
-    WHERE s.product_id OPERATOR(pg_catalog.=) ANY (p_product_ids)
-    ORDER BY s.product_id
-    FOR UPDATE;
-
-    UPDATE inventory.stock_summary s
-    SET on_hand = c.on_hand,
-        allocated = c.allocated,
-        on_order = c.on_order,
-        available = c.available,
-        locations_with_stock = c.locations_with_stock,
-        last_movement_at = c.last_movement_at
-    FROM inventory.compute_stock_summary(p_product_ids) c
-    WHERE s.product_id OPERATOR(pg_catalog.=) c.product_id
-      AND (s.on_hand, s.allocated, s.on_order, s.available,
-           s.locations_with_stock, s.last_movement_at)
-          IS DISTINCT FROM
-          (c.on_hand, c.allocated, c.on_order, c.available,
-           c.locations_with_stock, c.last_movement_at);
-
-    DELETE FROM inventory.stock_summary s
-    WHERE s.product_id OPERATOR(pg_catalog.=) ANY (p_product_ids)
-      AND NOT EXISTS (SELECT 1 FROM inventory.lots l
-                      WHERE l.product_id OPERATOR(pg_catalog.=) s.product_id);
-END;
-$$;
-
-/*
- * Statement triggers on inventory.lots.  An UPDATE that changes none of
- * the summarised columns (for instance a lot_code correction) costs one
- * join of the transition tables and nothing more.
- */
-CREATE FUNCTION inventory.stock_summary_after_insert()
+CREATE FUNCTION inventory.stock_summary_after_change()
 RETURNS trigger
-LANGUAGE plpgsql
+LANGUAGE c
 SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM inventory.stock_summary_apply(
-        (SELECT pg_catalog.array_agg(DISTINCT n.product_id) FROM new_lots n));
-    RETURN NULL;
-END;
-$$;
-
-CREATE FUNCTION inventory.stock_summary_after_update()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM inventory.stock_summary_apply(
-        (SELECT pg_catalog.array_agg(DISTINCT x.product_id)
-         FROM (SELECT n.product_id, o.product_id AS old_product_id
-               FROM new_lots n
-               JOIN old_lots o ON o.lot_id OPERATOR(pg_catalog.=) n.lot_id
-               WHERE (n.product_id, n.location_id, n.qty_on_hand,
-                      n.qty_allocated, n.qty_on_order, n.status,
-                      n.last_movement_at)
-                     IS DISTINCT FROM
-                     (o.product_id, o.location_id, o.qty_on_hand,
-                      o.qty_allocated, o.qty_on_order, o.status,
-                      o.last_movement_at)) d
-         CROSS JOIN LATERAL (VALUES (d.product_id), (d.old_product_id))
-             AS x(product_id)));
-    RETURN NULL;
-END;
-$$;
-
-CREATE FUNCTION inventory.stock_summary_after_delete()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM inventory.stock_summary_apply(
-        (SELECT pg_catalog.array_agg(DISTINCT o.product_id) FROM old_lots o));
-    RETURN NULL;
-END;
-$$;
+AS 'MODULE_PATHNAME', 'inv_stock_summary_trigger';
 
 CREATE FUNCTION inventory.stock_summary_after_truncate()
 RETURNS trigger
@@ -268,15 +184,15 @@ $$;
 CREATE TRIGGER lots_stock_summary_insert
     AFTER INSERT ON inventory.lots
     REFERENCING NEW TABLE AS new_lots
-    FOR EACH STATEMENT EXECUTE FUNCTION inventory.stock_summary_after_insert();
+    FOR EACH STATEMENT EXECUTE FUNCTION inventory.stock_summary_after_change();
 CREATE TRIGGER lots_stock_summary_update
     AFTER UPDATE ON inventory.lots
     REFERENCING OLD TABLE AS old_lots NEW TABLE AS new_lots
-    FOR EACH STATEMENT EXECUTE FUNCTION inventory.stock_summary_after_update();
+    FOR EACH STATEMENT EXECUTE FUNCTION inventory.stock_summary_after_change();
 CREATE TRIGGER lots_stock_summary_delete
     AFTER DELETE ON inventory.lots
     REFERENCING OLD TABLE AS old_lots
-    FOR EACH STATEMENT EXECUTE FUNCTION inventory.stock_summary_after_delete();
+    FOR EACH STATEMENT EXECUTE FUNCTION inventory.stock_summary_after_change();
 CREATE TRIGGER lots_stock_summary_truncate
     AFTER TRUNCATE ON inventory.lots
     FOR EACH STATEMENT EXECUTE FUNCTION inventory.stock_summary_after_truncate();
