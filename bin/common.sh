@@ -24,8 +24,16 @@ inv_need_packages() {
 	fi
 	echo "installing: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >/dev/null
-	apt-get install -y -qq "${missing[@]}" >/dev/null
+	# quiet unless it fails (debconf chatters on stderr)
+	local log
+	log=$(mktemp)
+	if ! { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; } \
+		>"$log" 2>&1; then
+		cat "$log" >&2
+		rm -f "$log"
+		return 1
+	fi
+	rm -f "$log"
 }
 
 # PG_CONFIG may point at another installation; the default is Debian's 15.
