@@ -79,6 +79,8 @@ CREATE FUNCTION inventory.import_online_retail(
 RETURNS record
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- a bulk load reads whole tables: never a nested loop over them
+SET enable_nestloop = off
 AS $$
 DECLARE
     v_org bigint;
@@ -244,6 +246,13 @@ BEGIN
         ORDER BY n.month_start, n.product_id, n.location_id
         RETURNING 1)
     SELECT count(*) INTO lots_created FROM ins;
+    -- the ledger's triggers join the new rows to these tables: give the
+    -- planner their new sizes (ANALYZE counts this transaction's rows),
+    -- or a load in one transaction with other work plans nested loops
+    -- over tables it believes empty
+    ANALYZE inventory.products;
+    ANALYZE inventory.locations;
+    ANALYZE inventory.lots;
 
     UPDATE retail_lots n
     SET lot_id = l.lot_id
