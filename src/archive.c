@@ -117,14 +117,13 @@ typedef struct InvStep
 static char *
 rel_qname(Oid relid)
 {
-	char	   *rel = get_rel_name(relid);
+	char	   *name = inv_rel_qualname(relid);
 
-	if (rel == NULL)
+	if (name == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-									  rel);
+	return name;
 }
 
 /* Run a query with one oid parameter; returns the rows processed. */
@@ -149,21 +148,6 @@ result_oid(uint64 n)
 		return InvalidOid;
 	d = inv_spi_getdatum(0, 1, &isnull);
 	return isnull ? InvalidOid : DatumGetObjectId(d);
-}
-
-/* Owner of a relation. */
-static Oid
-get_rel_owner(Oid relid)
-{
-	HeapTuple	tuple;
-	Oid			owner;
-
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
-	ReleaseSysCache(tuple);
-	return owner;
 }
 
 /* OID of a relation given by its quoted qualified name. */
@@ -710,7 +694,7 @@ create_month_table(const InvArchivePolicy *pol, Oid name_of, const InvRange *r)
 	 * engine makes partitions; the caller passed the ownership check.
 	 */
 	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(get_rel_owner(name_of),
+	SetUserIdAndSecContext(inv_rel_owner(name_of),
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 	inv_spi_exec(psprintf("CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS "

@@ -78,6 +78,8 @@ extern bool inv_try_advisory_xact_lock(int32 key2);
  * SPI must be connected.
  */
 extern bool inv_spi_exec_ddl_retry(const char *sql, const char *what);
+extern Oid	inv_rel_owner(Oid relid);
+extern char *inv_rel_qualname(Oid relid);
 
 /* Cursors for large results (spi_util.c); SPI must be connected. */
 extern Portal inv_spi_cursor_open(const char *sql, int nargs,

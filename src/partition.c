@@ -404,21 +404,6 @@ load_partitions(InvPolicy *pol, InvPart **parts)
 	return n;
 }
 
-/* Quoted, schema-qualified name of a relation; NULL if it is gone */
-static char *
-rel_qualname(Oid relid)
-{
-	char	   *relname = get_rel_name(relid);
-	char	   *nspname;
-
-	if (relname == NULL)
-		return NULL;
-	nspname = get_namespace_name(get_rel_namespace(relid));
-	if (nspname == NULL)
-		return NULL;
-	return quote_qualified_identifier(nspname, relname);
-}
-
 /*
  * check_parent
  *		Validate that relid is partitioned by RANGE on one plain column of
@@ -711,21 +696,6 @@ copy_column_list(Oid relid)
 	return buf.data;
 }
 
-/* Owner of a relation */
-static Oid
-rel_owner(Oid relid)
-{
-	HeapTuple	tuple;
-	Oid			owner;
-
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
-	ReleaseSysCache(tuple);
-	return owner;
-}
-
 /*
  * copy_grants
  *		Give a new partition exactly the table privileges of the parent's
@@ -886,7 +856,7 @@ lock_default(InvPolicy *pol)
 
 	if (!OidIsValid(pol->default_part))
 		return true;
-	name = rel_qualname(pol->default_part);
+	name = inv_rel_qualname(pol->default_part);
 	if (name == NULL)
 		return true;
 	return inv_spi_exec_ddl_retry(psprintf("LOCK TABLE ONLY %s IN ACCESS SHARE MODE",
@@ -927,7 +897,7 @@ ensure_month(InvPolicy *pol, InvPart *parts, int nparts, int mi,
 
 		if (p->lower >= hi || p->upper <= lo)
 			continue;
-		*partname = rel_qualname(p->relid);
+		*partname = inv_rel_qualname(p->relid);
 		if (*partname == NULL)
 			*partname = psprintf("%u", p->relid);
 		if (p->lower == lo && p->upper == hi)
@@ -941,7 +911,7 @@ ensure_month(InvPolicy *pol, InvPart *parts, int nparts, int mi,
 	hi_lit = key_text(pol, hi, true);
 
 	if (OidIsValid(pol->default_part))
-		defname = rel_qualname(pol->default_part);
+		defname = inv_rel_qualname(pol->default_part);
 
 	name = choose_partition_name(pol, mi);
 	target = quote_qualified_identifier(pol->nspname, name);
@@ -991,7 +961,7 @@ ensure_month(InvPolicy *pol, InvPart *parts, int nparts, int mi,
 	 * for autovacuum, the switch is a restricted operation.
 	 */
 	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(rel_owner(pol->parent),
+	SetUserIdAndSecContext(inv_rel_owner(pol->parent),
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 	if (!inv_spi_exec_ddl_retry(sql.data, target))
@@ -1094,7 +1064,7 @@ start_create(Oid parent)
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 				 errmsg("could not lock partition %s",
-						rel_qualname(pol->default_part)),
+						inv_rel_qualname(pol->default_part)),
 				 errhint("Another session holds a lock on the default partition; try again later.")));
 	return pol;
 }
@@ -1651,7 +1621,7 @@ retention_cutoff(InvPolicy *pol, struct pg_tm *now_tm)
 static bool
 rescue_default(InvRun *run, InvPolicy *pol, int cur, int cutoff)
 {
-	char	   *defname = rel_qualname(pol->default_part);
+	char	   *defname = inv_rel_qualname(pol->default_part);
 	const char *col = quote_identifier(pol->column);
 	const char *local;
 	Oid			types[1] = {TEXTOID};
@@ -1775,7 +1745,7 @@ apply_retention(InvRun *run, InvPolicy *pol, int cutoff_mi,
 		CHECK_FOR_INTERRUPTS();
 		if (p->upper == KEY_MAX || p->upper > cutoff || p->upper > now_key)
 			continue;
-		name = rel_qualname(p->relid);
+		name = inv_rel_qualname(p->relid);
 		if (name == NULL)
 			continue;
 		detail = psprintf("upper bound %s is not after the retention cutoff %s",
@@ -1845,7 +1815,7 @@ maintain_table(InvRun *run, InvPolicy *pol, bool archive_installed)
 	memset(run->table_counts, 0, sizeof(run->table_counts));
 	if (!policy_bind_table(pol))
 	{
-		char	   *name = rel_qualname(pol->parent);
+		char	   *name = inv_rel_qualname(pol->parent);
 
 		ereport(WARNING,
 				(errmsg("registered table with OID %u cannot be maintained",
@@ -1887,7 +1857,7 @@ maintain_table(InvRun *run, InvPolicy *pol, bool archive_installed)
 	{
 		if (!lock_default(pol))
 		{
-			skip_locked(run, pol, rel_qualname(pol->default_part));
+			skip_locked(run, pol, inv_rel_qualname(pol->default_part));
 			ok = false;
 		}
 		else
@@ -2108,7 +2078,7 @@ inv_run_maintenance_proc(PG_FUNCTION_ARGS)
 			ereport(WARNING,
 					(errcode(edata->sqlerrcode),
 					 errmsg("maintenance of table %s failed: %s",
-							rel_qualname(parents[i]) ? rel_qualname(parents[i]) :
+							inv_rel_qualname(parents[i]) ? inv_rel_qualname(parents[i]) :
 							psprintf("with OID %u", parents[i]),
 							edata->message),
 					 edata->detail ? errdetail("%s", edata->detail) : 0));
@@ -2170,7 +2140,7 @@ inv_partition_bounds(PG_FUNCTION_ARGS)
 		{
 			/* the default partition last */
 			if (!OidIsValid(pol->default_part) ||
-				(name = rel_qualname(pol->default_part)) == NULL)
+				(name = inv_rel_qualname(pol->default_part)) == NULL)
 				break;
 			values[0] = CStringGetTextDatum(name);
 			values[1] = Int32GetDatum(i + 1);
@@ -2181,7 +2151,7 @@ inv_partition_bounds(PG_FUNCTION_ARGS)
 								 values, nulls);
 			break;
 		}
-		name = rel_qualname(parts[i].relid);
+		name = inv_rel_qualname(parts[i].relid);
 		if (name == NULL)
 			continue;
 		values[0] = CStringGetTextDatum(name);

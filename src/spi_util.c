@@ -19,7 +19,9 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -27,6 +29,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/syscache.h"
 
 #include "inventory_ext.h"
 
@@ -372,4 +375,34 @@ void
 inv_spi_cursor_close(Portal portal)
 {
 	SPI_cursor_close(portal);
+}
+
+/* Owner of a relation; an error when it is gone. */
+Oid
+inv_rel_owner(Oid relid)
+{
+	HeapTuple	tuple;
+	Oid			owner;
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
+
+/* Quoted, schema-qualified name of a relation; NULL when it is gone. */
+char *
+inv_rel_qualname(Oid relid)
+{
+	char	   *relname = get_rel_name(relid);
+	char	   *nspname;
+
+	if (relname == NULL)
+		return NULL;
+	nspname = get_namespace_name(get_rel_namespace(relid));
+	if (nspname == NULL)
+		return NULL;
+	return quote_qualified_identifier(nspname, relname);
 }
