@@ -66,24 +66,10 @@ remote_suite() {
 	   OPTIONS (host '$ARCH_HOST', port '$ARCH_PORT', dbname 'archive');
 	   CREATE USER MAPPING FOR CURRENT_USER SERVER archive_server
 	   OPTIONS (user 'postgres');" >/dev/null
+	psql -qX -d "$db" -v ON_ERROR_STOP=1 \
+		-f "$INV_TOP/test/shell/archive_ledger.sql" >/dev/null
 	q "
 	SET TimeZone = 'UTC';
-	INSERT INTO inventory.organizations (code, name) VALUES ('acme', 'Acme');
-	INSERT INTO inventory.products (org_id, sku, name)
-	SELECT org_id, 'ABC-1', 'Widget' FROM inventory.organizations;
-	INSERT INTO inventory.locations (org_id, code, name)
-	SELECT org_id, 'MAIN', 'Main' FROM inventory.organizations;
-	CREATE TABLE inventory.transactions_p202401 PARTITION OF inventory.transactions
-	    FOR VALUES FROM ('2024-01-01 00:00+00') TO ('2024-02-01 00:00+00');
-	CREATE TABLE inventory.transactions_p202402 PARTITION OF inventory.transactions
-	    FOR VALUES FROM ('2024-02-01 00:00+00') TO ('2024-03-01 00:00+00');
-	CREATE TABLE inventory.transactions_p202403 PARTITION OF inventory.transactions
-	    FOR VALUES FROM ('2024-03-01 00:00+00') TO ('2024-04-01 00:00+00');
-	INSERT INTO inventory.partition_policies
-	    (parent, partition_column, column_type, time_zone, retention_action,
-	     archive_parent)
-	VALUES ('inventory.transactions', 'created_at', 'timestamptz', 'UTC',
-	        'archive', 'inventory.transactions_archive');
 	SELECT inventory.receive(p.product_id, l.location_id, 1000000, 'PO-0',
 	                         '2024-01-01 00:05+00', p_unit_cost => 1.25)
 	FROM inventory.products p, inventory.locations l;
